@@ -1,0 +1,51 @@
+"""Checks at the boundary of the public API, with errors that say what was received.
+
+Every public function of companion validates its arguments with these helpers, so a learner
+who passes the wrong thing is told which argument, what was expected and what arrived.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_float_array(value: object, name: str, *, allow_int: bool = False) -> np.ndarray:
+    """Return ``value`` as a finite floating-point array, or raise naming ``name``.
+
+    Integer input is refused unless ``allow_int`` (then it is converted to float64): a
+    finite-difference step added to an integer array would be silently truncated.
+    """
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # ragged lists and the like
+        raise TypeError(
+            f"{name} must be an array of numbers; got {type(value).__name__}"
+        ) from error
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"{name} must be an array of floats; got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real; got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.integer):
+        if not allow_int:
+            raise TypeError(
+                f"{name} must have a floating-point dtype (float32 or float64); got {array.dtype}."
+                f" Convert it with {name}.astype(float)"
+            )
+        array = array.astype(np.float64)
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must contain only finite values; got nan or inf")
+    return array
+
+
+def positive_number(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a positive finite real number, or raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return value

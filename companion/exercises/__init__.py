@@ -1,0 +1,72 @@
+"""Exercise checks: instant, specific feedback on each item of the exercise notebooks.
+
+In an exercise notebook::
+
+    from companion.exercises import check
+    check("1.1", numerical_gradient)
+
+runs your function on several inputs and says what is wrong, e.g. "looks like a forward
+difference", rather than just "wrong". Each exercise's items live in one module
+(:mod:`companion.exercises.ex01`, ...); a batch grader reuses the same items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import ex01
+from .core import Case, Feedback, Item, Mistake, Observation, judge, observe
+
+__all__ = [
+    "ITEMS",
+    "Case",
+    "Feedback",
+    "Item",
+    "Mistake",
+    "Observation",
+    "check",
+    "judge",
+    "observe",
+]
+
+#: Every item of every exercise, by id ("1.1", ...). A new exercise module adds its ITEMS here.
+ITEMS: dict[str, Item] = {item.id: item for module in (ex01,) for item in module.ITEMS}
+
+
+def check(item_id: str, function: Callable) -> Feedback:
+    """Check your function for exercise item ``item_id`` and say what, if anything, is wrong.
+
+    Parameters
+    ----------
+    item_id : str
+        The item's number, e.g. ``"1.1"``.
+    function : callable
+        Your function itself (``numerical_gradient``, not ``numerical_gradient(...)``).
+
+    Returns
+    -------
+    Feedback
+        Shown in the notebook as ``[PASS] ...`` or ``[FAIL] ...: what to fix``; its ``passed``
+        and ``score`` attributes say the same for code.
+
+    Raises
+    ------
+    KeyError
+        If there is no item ``item_id``.
+    """
+    if item_id not in ITEMS:
+        raise KeyError(f"no exercise item {item_id!r}; the items are {', '.join(sorted(ITEMS))}")
+    item = ITEMS[item_id]
+    if not callable(function):
+        return Feedback(
+            item=item.id,
+            function=item.function,
+            passed=False,
+            score=0.0,
+            points=item.points,
+            message=f"pass the function itself, e.g. check({item.id!r}, {item.function}), "
+            f"not {type(function).__name__} (the result of calling it)",
+        )
+    cases = item.cases()
+    observations = [observe(function, case, item.arg_names) for case in cases]
+    return judge(item, cases, observations)

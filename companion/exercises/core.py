@@ -1,0 +1,222 @@
+"""How an exercise item is checked: run the learner's function on cases, then judge.
+
+An :class:`Item` is one function a learner writes. Checking it has two halves, kept apart
+on purpose so that a batch grader can run them in different processes:
+
+1. :func:`observe` calls the learner's function on each :class:`Case` and records what
+   happened in an :class:`Observation` (the returned value, an exception, which array
+   arguments were changed). This is the only half that runs learner code.
+2. :func:`judge` compares those observations with the reference answers and with the answers
+   that *known mistakes* would give, and writes :class:`Feedback` that names the mistake
+   ("looks like a forward difference") instead of just saying "wrong".
+
+In a notebook, :func:`companion.exercises.check` does both, in the learner's own kernel.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Case", "Feedback", "Item", "Mistake", "Observation", "judge", "observe"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the learner's function: positional ``args`` and a label for messages."""
+
+    label: str
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong implementation: what it returns for a case's args, and what to say."""
+
+    message: str
+    answer: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One exercise item: a function to write, its cases, its answer and its known mistakes.
+
+    Attributes
+    ----------
+    id : str
+        "1.1", "1.2", ... — what the learner passes to ``check``.
+    function : str
+        The name of the function the learner defines (a grader looks it up by this name).
+    points : int
+        What the item is worth.
+    arg_names : tuple of str
+        The function's parameters, to name an argument the function changed.
+    cases : callable
+        Returns a fresh list of :class:`Case` (fresh arrays, so no case leaks into another).
+    reference : callable
+        The correct answer for a case's args.
+    mistakes : tuple of Mistake
+        Checked in order when an answer is wrong.
+    rtol, atol : float
+        Tolerances of the comparison with ``numpy.isclose``.
+    hints : dict
+        Extra advice for generic failures: keys "shape", "nonfinite", "mutated".
+    """
+
+    id: str
+    function: str
+    points: int
+    arg_names: tuple[str, ...]
+    cases: Callable[[], list[Case]]
+    reference: Callable[..., Any]
+    mistakes: tuple[Mistake, ...] = ()
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    hints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one call of the learner's function did."""
+
+    returned: Any = None
+    error_type: str | None = None
+    error: str | None = None
+    mutated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one item: pass/fail, the fraction of cases right, and what to fix."""
+
+    item: str
+    function: str
+    passed: bool
+    score: float
+    points: int
+    message: str
+    case_messages: tuple[str, ...] = ()
+
+    @property
+    def earned(self) -> float:
+        """Points earned: ``score * points``."""
+        return self.score * self.points
+
+    def __str__(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        return f"[{mark}] {self.item} {self.function}: {self.message}"
+
+    __repr__ = __str__
+
+
+def observe(function: Callable, case: Case, arg_names: Sequence[str]) -> Observation:
+    """Call ``function(*case.args)`` on private copies of the args and record what happened."""
+    args = copy.deepcopy(case.args)
+    before = copy.deepcopy(args)
+    try:
+        returned = function(*args)
+    except Exception as error:  # the learner's exception is data here, not a crash
+        return Observation(error_type=type(error).__name__, error=str(error))
+    mutated = tuple(
+        name
+        for name, old, new in zip(arg_names, before, args, strict=False)
+        if isinstance(old, np.ndarray) and not np.array_equal(old, new, equal_nan=True)
+    )
+    return Observation(returned=returned, mutated=mutated)
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array
+
+
+def _describe_difference(got: np.ndarray, expected: np.ndarray) -> str:
+    if expected.shape == ():
+        return f"expected {float(expected):.6g}, got {float(got):.6g}"
+    error = np.abs(got - expected)
+    worst = np.unravel_index(int(np.argmax(error)), expected.shape)
+    return (
+        f"at index {tuple(int(i) for i in worst)} expected {expected[worst]:.6g}, "
+        f"got {got[worst]:.6g}"
+    )
+
+
+def _diagnose(item: Item, case: Case, seen: Observation) -> tuple[str | None, list[str]]:
+    """What went wrong on one case: ``(None, [])`` if it passes; else a message, and the
+    messages of the known mistakes whose answer the learner's value matches."""
+    if seen.error_type == "NotImplementedError":
+        return "not implemented yet: replace `raise NotImplementedError()` with your code", []
+    if seen.error_type is not None:
+        return f"raised {seen.error_type}: {seen.error} (on {case.label})", []
+    if seen.returned is None:
+        return f"returned None on {case.label}: did you forget the `return` statement?", []
+    got = _as_array(seen.returned)
+    if got is None:
+        return f"returned a {type(seen.returned).__name__}, not numbers (on {case.label})", []
+    with np.errstate(all="ignore"):
+        expected = np.asarray(item.reference(*copy.deepcopy(case.args)), dtype=np.float64)
+    if got.shape != expected.shape:
+        wanted = "a single number" if expected.shape == () else f"shape {expected.shape}"
+        hint = item.hints.get("shape", "")
+        return f"returned shape {got.shape} on {case.label}, expected {wanted}. {hint}".strip(), []
+    if not np.all(np.isfinite(got)):
+        hint = item.hints.get("nonfinite", "")
+        return f"returned nan or inf on {case.label}. {hint}".strip(), []
+    if seen.mutated:
+        names = ", ".join(f"`{name}`" for name in seen.mutated)
+        hint = item.hints.get("mutated", "work on a copy")
+        return f"changed its argument {names} on {case.label}: {hint}", []
+    if np.allclose(got, expected, rtol=item.rtol, atol=item.atol):
+        return None, []
+    matches = []
+    for mistake in item.mistakes:
+        with np.errstate(all="ignore"):
+            wrong = np.asarray(mistake.answer(*copy.deepcopy(case.args)), dtype=np.float64)
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=item.rtol, atol=item.atol):
+            matches.append(mistake.message)
+    return f"wrong value on {case.label}: {_describe_difference(got, expected)}", matches
+
+
+def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]) -> Feedback:
+    """Turn observations into feedback. Runs only trusted code: safe in a grader's process."""
+    diagnoses = [
+        _diagnose(item, case, seen) for case, seen in zip(cases, observations, strict=True)
+    ]
+    messages = [message for message, _ in diagnoses]
+    failures = [m for m in messages if m is not None]
+    score = (len(messages) - len(failures)) / len(messages)
+    # The known mistake that explains the most failing cases names the problem; two mistakes
+    # can agree on one case by coincidence, rarely on all of them.
+    votes = Counter(m for _, matches in diagnoses for m in matches)
+    ranked = sorted(votes, key=lambda m: (-votes[m], [x.message for x in item.mistakes].index(m)))
+    if not failures:
+        message = f"all {len(messages)} cases pass"
+    else:
+        if ranked:
+            where = next(
+                case.label
+                for case, (_, matches) in zip(cases, diagnoses, strict=True)
+                if ranked[0] in matches
+            )
+            message = f"{ranked[0]} (on {where})"
+        else:
+            message = failures[0]
+        if len(failures) > 1 and not message.startswith("not implemented"):
+            message += f" [{len(failures)} of {len(messages)} cases fail]"
+    return Feedback(
+        item=item.id,
+        function=item.function,
+        passed=not failures,
+        score=score,
+        points=item.points,
+        message=message,
+        case_messages=tuple(m or "pass" for m in messages),
+    )

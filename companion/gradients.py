@@ -1,0 +1,372 @@
+"""Numerical gradients: finite differences and gradient checking (Chapter 1).
+
+A derivative is a limit; a computer can only take a small step ``h`` and measure a slope.
+This module does exactly that, one coordinate at a time, and uses the result to check
+analytic gradients — the test every hand-written backward pass in this course must pass.
+
+The loop over coordinates in :func:`numerical_gradient` is deliberate: it *is* the lesson
+(a numerical gradient costs two function evaluations per parameter).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_float_array, positive_number
+
+__all__ = [
+    "THRESHOLDS",
+    "GradientCheckResult",
+    "derivative_errors",
+    "gradient_check",
+    "numerical_gradient",
+    "relative_error",
+]
+
+METHODS = ("central", "forward")
+
+#: Relative-error thresholds ``(correct_below, wrong_above)`` for :func:`gradient_check`, per
+#: floating-point type. Between the two a gradient is "suspicious": often a kink (ReLU at 0),
+#: sometimes a real bug. Float32 carries ~7 significant digits, so its bar is lower.
+THRESHOLDS: dict[type, tuple[float, float]] = {
+    np.float64: (1e-7, 1e-4),
+    np.float32: (1e-3, 1e-1),
+}
+
+
+def _check_function(f: object, name: str = "f") -> Callable:
+    if not callable(f):
+        raise TypeError(f"{name} must be callable (a function of an array); got {type(f).__name__}")
+    return f
+
+
+def _evaluate(f: Callable, x: np.ndarray) -> float:
+    """Call ``f(x)`` and insist on a finite real scalar, saying what came back otherwise."""
+    value = f(x)
+    if isinstance(value, np.ndarray) and value.shape != ():
+        raise ValueError(f"f must return a scalar; got an array of shape {value.shape}")
+    if not isinstance(value, (numbers.Real, np.ndarray, np.floating, np.integer)) or isinstance(
+        value, bool
+    ):
+        raise TypeError(f"f must return a real scalar; got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"f returned {value} (not finite) at a point near x")
+    return value
+
+
+def _check_method(method: object) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be 'central' or 'forward'; got {method!r}")
+    return method  # type: ignore[return-value]
+
+
+def numerical_gradient(
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    h: float = 1e-5,
+    method: str = "central",
+) -> np.ndarray:
+    r"""Estimate the gradient of a scalar function by finite differences.
+
+    For every coordinate :math:`i`, with :math:`e_i` the unit vector along it,
+
+    .. math::
+
+        \text{central:}\quad \frac{\partial f}{\partial x_i}
+            \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h}
+        \qquad
+        \text{forward:}\quad \frac{\partial f}{\partial x_i}
+            \approx \frac{f(x + h e_i) - f(x)}{h}.
+
+    The central difference is accurate to :math:`O(h^2)`, the forward one only to
+    :math:`O(h)`. Either way the cost is one or two calls of ``f`` *per coordinate*.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an array shaped like ``x`` to a finite real scalar.
+    x : array_like of float
+        The point, of any shape; float32 or float64. Never modified.
+    h : float, default 1e-5
+        The step, a positive finite number.
+    method : {"central", "forward"}, default "central"
+
+    Returns
+    -------
+    numpy.ndarray
+        The estimated gradient, with the shape and dtype of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable, returns a non-real value, or ``x`` is not floating point.
+    ValueError
+        If ``x`` is not finite, ``h`` is not a positive finite number, ``method`` is unknown, or
+        ``f`` returns a non-scalar or a non-finite value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = numerical_gradient(lambda v: float(np.sum(v**2)), np.array([1.0, -2.0]))
+    >>> np.round(g, 6)
+    array([ 2., -4.])
+    """
+    f = _check_function(f)
+    x = as_float_array(x, "x")
+    h = positive_number(h, "h")
+    method = _check_method(method)
+
+    point = x.copy()  # we perturb a private copy: the caller's x is never touched
+    grad = np.empty_like(point)
+    f_at_x = _evaluate(f, point) if method == "forward" else None
+    for i in np.ndindex(point.shape):  # one coordinate at a time: this loop is the lesson
+        grad[i] = _partial(f, point, i, h, method, f_at_x)
+    return grad
+
+
+def _partial(
+    f: Callable, point: np.ndarray, i: tuple, h: float, method: str, f_at_x: float | None
+) -> float:
+    """One finite-difference partial derivative; ``point[i]`` is restored even if ``f`` raises."""
+    old = point[i]
+    try:
+        point[i] = old + h
+        f_plus = _evaluate(f, point)
+        if method == "forward":
+            return (f_plus - f_at_x) / h
+        point[i] = old - h
+        f_minus = _evaluate(f, point)
+        return (f_plus - f_minus) / (2 * h)
+    finally:
+        point[i] = old
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    r"""The largest element-wise relative error between two arrays.
+
+    .. math::
+
+        \max_i \frac{|a_i - b_i|}{\max(|a_i| + |b_i|,\ \text{tiny})}
+
+    It is symmetric in ``a`` and ``b``, scale-free, lies in :math:`[0, 1]`, and is 0 where
+    both entries are 0 (``tiny`` is the smallest positive float64, so 0/0 never happens).
+
+    Parameters
+    ----------
+    a, b : array_like of float
+        Same shape, finite values.
+
+    Returns
+    -------
+    float
+        0.0 for two empty arrays.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or a value is not finite.
+
+    Examples
+    --------
+    >>> relative_error([1.0, 0.0], [1.1, 0.0])
+    0.047619047619047...
+    """
+    a = as_float_array(a, "a", allow_int=True)
+    b = as_float_array(b, "b", allow_int=True)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    denominator = np.maximum(np.abs(a64) + np.abs(b64), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(a64 - b64) / denominator))
+
+
+@dataclass(frozen=True)
+class GradientCheckResult:
+    """What :func:`gradient_check` found.
+
+    Attributes
+    ----------
+    max_relative_error : float
+        The worst relative error over the checked coordinates.
+    worst_index : tuple of int
+        Where (an index into ``x``) that worst error occurs.
+    verdict : {"correct", "suspicious", "wrong"}
+        Read off :data:`THRESHOLDS` for ``x``'s dtype.
+    passed : bool
+        ``verdict == "correct"``.
+    checked : int
+        How many coordinates were checked.
+    analytic, numerical : numpy.ndarray
+        The two gradients at the checked coordinates (flat, in checking order).
+    """
+
+    max_relative_error: float
+    worst_index: tuple[int, ...]
+    verdict: str
+    passed: bool
+    checked: int
+    analytic: np.ndarray
+    numerical: np.ndarray
+
+    def __str__(self) -> str:
+        return (
+            f"gradient check {self.verdict}: max relative error {self.max_relative_error:.2e} "
+            f"at index {self.worst_index} ({self.checked} coordinates checked)"
+        )
+
+
+def gradient_check(
+    f: Callable[[np.ndarray], float],
+    grad_f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    h: float = 1e-5,
+    num_checks: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    thresholds: tuple[float, float] | None = None,
+) -> GradientCheckResult:
+    """Compare an analytic gradient with the central-difference estimate.
+
+    Parameters
+    ----------
+    f : callable
+        The scalar function.
+    grad_f : callable
+        Its claimed gradient: maps ``x`` to an array shaped like ``x``.
+    x : array_like of float
+        Where to check. Never modified.
+    h : float, default 1e-5
+        Finite-difference step.
+    num_checks : int, optional
+        Check only this many coordinates, drawn without replacement — the practical way to
+        check a gradient with millions of entries (each coordinate costs two calls of ``f``).
+        By default every coordinate is checked.
+    seed : int or numpy.random.Generator, optional
+        Chooses the random coordinates; required for reproducibility when ``num_checks`` is set.
+    thresholds : (float, float), optional
+        ``(correct_below, wrong_above)``; defaults to :data:`THRESHOLDS` for ``x``'s dtype.
+
+    Returns
+    -------
+    GradientCheckResult
+
+    Notes
+    -----
+    The round-off error of a central difference is about :math:`\\epsilon |f| / h`. When ``f``
+    sums many terms, :math:`|f|` is large and the check can report "suspicious" for a correct
+    gradient: check on a smaller problem, or a loss averaged over fewer examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> result = gradient_check(lambda v: float(np.sum(v**3)), lambda v: 3 * v**2,
+    ...                         np.array([0.5, -1.0, 2.0]))
+    >>> result.verdict, result.passed
+    ('correct', True)
+    """
+    f = _check_function(f)
+    grad_f = _check_function(grad_f, "grad_f")
+    x = as_float_array(x, "x")
+    h = positive_number(h, "h")
+    correct_below, wrong_above = thresholds or THRESHOLDS[x.dtype.type]
+
+    analytic_full = np.asarray(grad_f(x.copy()))
+    if analytic_full.shape != x.shape:
+        raise ValueError(
+            f"grad_f must return an array shaped like x {x.shape}; got {analytic_full.shape}"
+        )
+    if not np.all(np.isfinite(analytic_full)):
+        raise ValueError("grad_f returned non-finite values")
+
+    if num_checks is None:
+        flat_indices = np.arange(x.size)
+    else:
+        if isinstance(num_checks, bool) or not isinstance(num_checks, numbers.Integral):
+            raise TypeError(f"num_checks must be an int; got {type(num_checks).__name__}")
+        if not 1 <= num_checks <= x.size:
+            raise ValueError(f"num_checks must be between 1 and x.size={x.size}; got {num_checks}")
+        rng = np.random.default_rng(seed)
+        flat_indices = np.sort(rng.choice(x.size, size=int(num_checks), replace=False))
+
+    point = x.copy()
+    indices = [np.unravel_index(k, x.shape) for k in flat_indices]
+    numerical = np.array([_partial(f, point, i, h, "central", None) for i in indices])
+    analytic = np.array([analytic_full[i] for i in indices], dtype=np.float64)
+
+    errors = [relative_error(a, n) for a, n in zip(analytic, numerical, strict=True)]
+    worst = int(np.argmax(errors)) if errors else 0
+    max_error = float(errors[worst]) if errors else 0.0
+    if max_error < correct_below:
+        verdict = "correct"
+    elif max_error <= wrong_above:
+        verdict = "suspicious"
+    else:
+        verdict = "wrong"
+    return GradientCheckResult(
+        max_relative_error=max_error,
+        worst_index=tuple(int(j) for j in indices[worst]) if indices else (),
+        verdict=verdict,
+        passed=verdict == "correct",
+        checked=len(indices),
+        analytic=analytic,
+        numerical=numerical,
+    )
+
+
+def derivative_errors(
+    f: Callable[[np.ndarray], np.ndarray],
+    dfdx: Callable[[np.ndarray], np.ndarray],
+    x0: float,
+    hs: np.ndarray,
+    method: str = "central",
+    dtype: type = np.float64,
+) -> np.ndarray:
+    """Absolute error of a 1-D finite-difference derivative, for many steps at once.
+
+    Everything — ``x0``, the steps and ``f``'s arithmetic — is done in ``dtype``, so the
+    result shows both the truncation error (large ``h``) and the round-off error (small ``h``)
+    of that precision. The exact derivative is computed in float64.
+
+    Parameters
+    ----------
+    f : callable
+        An element-wise function that keeps its input's dtype, such as ``np.sin``.
+    dfdx : callable
+        Its exact derivative.
+    x0 : float
+        Where to differentiate.
+    hs : array_like of float
+        Positive steps.
+    method : {"central", "forward"}
+    dtype : numpy float type, default numpy.float64
+
+    Returns
+    -------
+    numpy.ndarray
+        ``|estimate - exact|`` for every step, as float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> err = derivative_errors(np.sin, np.cos, 1.0, [1e-1, 1e-2])
+    >>> bool(err[1] < err[0] / 50)   # central difference: error falls like h**2
+    True
+    """
+    method = _check_method(method)
+    hs = as_float_array(hs, "hs")
+    if np.any(hs <= 0):
+        raise ValueError("hs must all be positive")
+    x = np.asarray(x0, dtype=dtype)
+    steps = hs.astype(dtype)
+    if method == "central":
+        estimate = (f(x + steps) - f(x - steps)) / (2 * steps)
+    else:
+        estimate = (f(x + steps) - f(x)) / steps
+    exact = dfdx(np.float64(x0))
+    return np.abs(np.asarray(estimate, dtype=np.float64) - exact)
