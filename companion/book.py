@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
+
 from . import __version__
 
 __all__ = ["REPOSITORY", "SETUP_CELL", "glue", "show_source"]
@@ -45,9 +47,12 @@ def show_source(obj: Any):
 def glue(name: str, value: Any, display: bool = False) -> None:
     """Make ``value`` quotable in the book's prose as ``{glue:text}`name```.
 
-    Outside a MyST-NB build (no ``myst_nb`` installed) this does nothing, so notebooks run
-    anywhere.
+    NumPy scalars are converted to Python numbers first, so format specs such as ``:.2e``
+    work in the prose. Outside a MyST-NB build (no ``myst_nb`` installed) this does nothing,
+    so notebooks run anywhere.
     """
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         from myst_nb import glue as _glue
     except ImportError:

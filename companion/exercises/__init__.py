@@ -12,9 +12,10 @@ difference", rather than just "wrong". Each exercise's items live in one module
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
-from . import ex01
 from .core import Case, Feedback, Item, Mistake, Observation, judge, observe
 
 __all__ = [
@@ -29,8 +30,22 @@ __all__ = [
     "observe",
 ]
 
-#: Every item of every exercise, by id ("1.1", ...). A new exercise module adds its ITEMS here.
-ITEMS: dict[str, Item] = {item.id: item for module in (ex01,) for item in module.ITEMS}
+
+def _discover_items() -> dict[str, Item]:
+    """Collect ``ITEMS`` from every module ``exNN`` of this package, in order."""
+    items: dict[str, Item] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("ex") and info.name[2:].isdigit():
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for item in module.ITEMS:
+                if item.id in items:
+                    raise RuntimeError(f"exercise item {item.id} is defined twice")
+                items[item.id] = item
+    return items
+
+
+#: Every item of every exercise, by id ("1.1", ...): each ``exNN`` module's ``ITEMS``.
+ITEMS: dict[str, Item] = _discover_items()
 
 
 def check(item_id: str, function: Callable) -> Feedback:

@@ -1,0 +1,77 @@
+# Build, serve and test the course. Everything runs from a virtualenv the Makefile creates.
+#   make book   build the site into _build/html (fails on any warning or notebook error)
+#   make serve  serve _build/html on http://127.0.0.1:8000
+#   make test   build the book, then run the whole test suite
+#   make lab    open the notebooks in JupyterLab (widgets work there; LAB_ARGS=... passes options)
+#   make clean  remove build outputs (keeps .venv and node_modules)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+PORT ?= 8000
+NPM ?= npm
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+ASSETS_STAMP := _build/web_assets/.installed
+HTML_INDEX := _build/html/index.html
+
+.PHONY: all venv assets book serve test lab clean
+
+all: book
+
+# (Re)create the virtualenv whenever the pins or the package metadata change.
+$(VENV_STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -e .
+	touch $@
+
+venv: $(VENV_STAMP)
+
+# JavaScript the pages serve themselves (MathJax, require.js, the widgets manager).
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# New assets: drop the HTML output too, or Sphinx (seeing no changed page) would not recopy
+# them into _build/html/_static. The notebook execution cache is kept.
+$(ASSETS_STAMP): $(NODE_STAMP) scripts/vendor_assets.py
+	$(PYTHON) scripts/vendor_assets.py
+	rm -rf _build/html
+	touch $@
+
+assets: $(ASSETS_STAMP)
+
+# -W: any warning fails the build; --keep-going: but report them all first.
+JB_FLAGS := -W -n --keep-going
+# In CI (CI=true) every notebook is executed afresh: the execution cache is dropped and every
+# page is rebuilt (--all), even if a previous build left _build/ behind.
+ifeq ($(CI),true)
+JB_FLAGS += --all
+endif
+
+book: $(VENV_STAMP) $(ASSETS_STAMP)
+ifeq ($(CI),true)
+	rm -rf _build/.jupyter_cache
+endif
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+	@echo
+	@echo "Book built. Open file://$(CURDIR)/$(HTML_INDEX)"
+	@echo "or run 'make serve' and open http://127.0.0.1:$(PORT)/"
+
+serve:
+	@test -f $(HTML_INDEX) || { echo "No $(HTML_INDEX): run 'make book' first." >&2; exit 1; }
+	@echo "Serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+test: book
+	$(PY) -m pytest --nbval-lax --doctest-modules companion tests book exercises/source
+
+lab: $(VENV_STAMP)
+	$(VENV)/bin/jupyter lab $(LAB_ARGS)
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -not -path './node_modules/*' \
+		-prune -exec rm -rf {} +
