@@ -1,4 +1,4 @@
-"""Every notebook of the course follows the same rules: clean, set up, offline, runnable anywhere."""
+"""Every notebook of the course follows the same rules: clean, set up, offline, portable."""
 
 from __future__ import annotations
 
