@@ -66,7 +66,7 @@ serve:
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 test: book
-	$(PY) -m pytest --nbval-lax --doctest-modules companion tests book exercises/source
+	$(PY) -m pytest --nbval-lax --doctest-modules companion tests book exercises
 
 lab: $(VENV_STAMP)
 	$(VENV)/bin/jupyter lab $(LAB_ARGS)

@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 
 LANDING = "book/intro.html"
-CHAPTERS = ["book/01_gradients.html"]
+#: Every chapter notebook in the table of contents (the "Chapters" part of _toc.yml).
+CHAPTERS = sorted(
+    f"book/{path.stem}.html"
+    for path in (ROOT / "book").glob("*.ipynb")
+    if f"file: book/{path.stem}" in (ROOT / "_toc.yml").read_text()
+)
 APPENDIX = ["book/appendix/running.html", "book/appendix/references.html"]
 
 #: The files the pages load instead of CDN copies (see _config.yml and scripts/vendor_assets.py).

@@ -1,0 +1,424 @@
+"""The Chapter 2 explorer: pick a surface, a start point and a learning rate; watch descent.
+
+It follows the rules of every explorer in the book (see :mod:`companion.widgets`):
+
+1. Everything that does not depend on the controls is computed once, when it is built: each
+   surface's grid, its contour levels and the contour lines themselves.
+2. The figure is built once. A change of a control reruns gradient descent and only updates
+   the data of existing artists (the path, the loss curve, the contour line collection).
+   The static part — contours, axes, ticks — is rendered once and kept as a bitmap; a
+   change repaints only the moving artists on top of it (matplotlib's *blitting*), until the
+   surface or an axis range changes.
+3. A divergent run is flagged in the readout and drawn up to its last finite point: the
+   figure never shows a NaN and the callback never raises.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import Any
+
+import contourpy
+import ipywidgets as widgets
+import matplotlib as mpl
+import numpy as np
+import PIL.Image
+from IPython.display import Image, clear_output, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from ._validate import positive_number
+from .descent import DescentResult, gradient_descent
+from .plots import _STYLE, COLORS, contour_levels
+from .surfaces import Quadratic, Surface, gallery
+
+__all__ = ["DescentExplorer", "descent_explorer"]
+
+#: The learning-rate slider's range, as powers of ten.
+LR_EXPONENTS = (-5.0, 1.0)
+
+
+class DescentExplorer:
+    r"""Gradient descent on a 2-D surface: the path on the contour plot and the loss curve.
+
+    Parameters
+    ----------
+    surfaces : dict of str to Surface, optional
+        The surfaces to choose from (2-D); :func:`companion.surfaces.gallery` by default.
+    surface : str, default "quadratic bowl"
+        The surface shown first.
+    start : (float, float), optional
+        The start point; the surface's own ``start`` by default.
+    lr : float, optional
+        The learning rate :math:`\eta`; the surface's own ``lr`` by default.
+    steps : int, default 200
+        The step budget.
+    tol : float, default 1e-6
+        Stop when :math:`\|\nabla J\| \le` ``tol``.
+    grid_size : int, default 160
+        Grid points per axis for the contour lines.
+
+    Attributes
+    ----------
+    surface : ipywidgets.Dropdown
+    start_x, start_y : ipywidgets.FloatSlider
+        The start point :math:`\theta_0`; their ranges follow the surface's window.
+    lr : ipywidgets.FloatLogSlider
+        The learning rate :math:`\eta`.
+    steps : ipywidgets.IntSlider
+        The step budget.
+    readout : ipywidgets.HTML
+        Why the run stopped, where it ended and how good that point is; a warning on divergence.
+    output : ipywidgets.Output
+    widget : ipywidgets.VBox
+        Everything together (what a notebook displays).
+    figure : matplotlib.figure.Figure
+        The one figure: contours and path on the left, the loss curve on the right.
+    contour_lines : matplotlib.collections.LineCollection
+        The current surface's precomputed contour lines.
+    path_line, start_marker, end_marker, minima_marker, saddle_marker : Line2D
+        Artists of the left panel.
+    loss_line, diverged_marker : Line2D
+        Artists of the right panel (:math:`J(\theta_k) - J^*` on a log scale).
+    result : companion.descent.DescentResult
+        The run shown now.
+
+    Examples
+    --------
+    >>> explorer = DescentExplorer(surface="quadratic bowl")
+    >>> explorer.result.status
+    'converged'
+    >>> explorer.lr.value = 3.0                     # above 2/L = 2 for this bowl
+    >>> explorer.result.status, "Diverged" in explorer.readout.value
+    ('diverged', True)
+    """
+
+    def __init__(
+        self,
+        surfaces: dict[str, Surface] | None = None,
+        surface: str = "quadratic bowl",
+        start: tuple[float, float] | None = None,
+        lr: float | None = None,
+        steps: int = 200,
+        tol: float = 1e-6,
+        grid_size: int = 160,
+    ) -> None:
+        self.surfaces = gallery() if surfaces is None else dict(surfaces)
+        if surface not in self.surfaces:
+            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
+        for name, s in self.surfaces.items():
+            if s.dim != 2:
+                raise ValueError(f"the explorer needs 2-D surfaces; {name!r} has dim {s.dim}")
+        if not 1 <= int(steps) <= 5000:
+            raise ValueError(f"steps must be between 1 and 5000; got {steps!r}")
+        self.tol = float(tol)
+        chosen = self.surfaces[surface]
+        lr = chosen.lr if lr is None else positive_number(lr, "lr")
+        if not 10 ** LR_EXPONENTS[0] <= lr <= 10 ** LR_EXPONENTS[1]:
+            raise ValueError(f"lr must lie between 1e-5 and 10; got {lr!r}")
+
+        # 1. Precompute, once per surface, the contour lines (and their colours by level).
+        self._contours = {
+            name: _contour_segments(s, grid_size) for name, s in self.surfaces.items()
+        }
+
+        # 2. Controls, readout, output.
+        self.surface = widgets.Dropdown(
+            options=list(self.surfaces), value=surface, description="surface"
+        )
+        (x_lo, x_hi), (y_lo, y_hi) = chosen.bounds
+        x0, y0 = chosen.start if start is None else start
+        slider = {"continuous_update": True, "readout_format": ".2f"}
+        self.start_x = widgets.FloatSlider(
+            value=x0, min=x_lo, max=x_hi, step=(x_hi - x_lo) / 400, description="θ₀ (x)", **slider
+        )
+        self.start_y = widgets.FloatSlider(
+            value=y0, min=y_lo, max=y_hi, step=(y_hi - y_lo) / 400, description="θ₀ (y)", **slider
+        )
+        self.lr = widgets.FloatLogSlider(
+            value=lr,
+            base=10,
+            min=LR_EXPONENTS[0],
+            max=LR_EXPONENTS[1],
+            step=0.01,
+            description="η",
+            readout_format=".2e",
+            continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.steps = widgets.IntSlider(
+            value=int(steps), min=10, max=5000, step=10, description="steps"
+        )
+        self.readout = widgets.HTML()
+        self.output = widgets.Output()
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.surface, self.steps]),
+                widgets.HBox([self.start_x, self.start_y]),
+                self.lr,
+                self.readout,
+                self.output,
+            ]
+        )
+
+        # 3. The one figure.
+        with mpl.rc_context(_STYLE):
+            self.figure = Figure(figsize=(10.0, 4.2))
+            self.figure.subplots_adjust(left=0.08, right=0.985, bottom=0.12, top=0.91, wspace=0.3)
+            self._canvas = FigureCanvasAgg(self.figure)
+            self._build_axes()
+            self._show_surface(surface)
+        self._moving = (
+            self.path_line,
+            self.start_marker,
+            self.end_marker,
+            self._path_title,
+            self.loss_line,
+            self.diverged_marker,
+            self._loss_title,
+        )
+        for artist in self._moving:  # drawn by blitting, not as part of the background
+            artist.set_animated(True)
+        self._background = None
+
+        self._busy = False
+        self.update()
+        self.surface.observe(self._on_surface, names="value")
+        for control in (self.start_x, self.start_y, self.lr, self.steps):
+            control.observe(self._on_change, names="value")
+        self._redraw()
+
+    # -- the figure ----------------------------------------------------------------------
+
+    def _build_axes(self) -> None:
+        self.ax_path, self.ax_loss = self.figure.subplots(1, 2, width_ratios=(1.0, 1.15))
+        ax = self.ax_path
+        self.contour_lines = LineCollection([], cmap="viridis", linewidths=0.8, alpha=0.8)
+        ax.add_collection(self.contour_lines)
+        (self.path_line,) = ax.plot([], [], "-o", color=COLORS["gd"], markersize=2, lw=1.2)
+        (self.start_marker,) = ax.plot(
+            [], [], "o", markersize=8, markerfacecolor="white", markeredgecolor=COLORS["gd"]
+        )
+        (self.end_marker,) = ax.plot([], [], "o", color=COLORS["adam"], markersize=6, zorder=4)
+        (self.minima_marker,) = ax.plot(
+            [], [], "*", color=COLORS["exact"], markersize=12, linestyle="none", zorder=5
+        )
+        (self.saddle_marker,) = ax.plot(
+            [], [], "x", color=COLORS["exact"], markersize=9, mew=2, linestyle="none", zorder=5
+        )
+        ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+        ax.set_aspect("equal", adjustable="box")
+        ax.grid(False)
+        self._path_title = ax.set_title("")
+
+        ax = self.ax_loss
+        (self.loss_line,) = ax.plot([], [], color=COLORS["gd"])
+        (self.diverged_marker,) = ax.plot(
+            [], [], "x", color=COLORS["adam"], markersize=10, mew=2, zorder=4
+        )
+        ax.set(yscale="log", xlabel=r"step $k$", ylabel=r"$J(\theta_k) - J^*$")
+        ax.set_autoscale_on(False)
+        self._loss_title = ax.set_title("")
+
+    def _show_surface(self, name: str) -> None:
+        """Swap in a surface's precomputed contour lines and markers (no new artists)."""
+        surface = self.surfaces[name]
+        segments, level_index, n_levels = self._contours[name]
+        self.contour_lines.set_segments(segments)
+        self.contour_lines.set_array(level_index)
+        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
+        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+        self.saddle_marker.set_data(surface.saddles[:, 0], surface.saddles[:, 1])
+        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+        self.ax_path.set_xlim(x_lo, x_hi)
+        self.ax_path.set_ylim(y_lo, y_hi)
+        self._background = None  # the static part changed: render it again
+
+    # -- the pure part -------------------------------------------------------------------
+
+    def run(self) -> DescentResult:
+        """Run gradient descent with the controls' current values."""
+        surface = self.surfaces[self.surface.value]
+        start = np.array([self.start_x.value, self.start_y.value], dtype=np.float64)
+        return gradient_descent(
+            surface.f, surface.grad, start, float(self.lr.value), int(self.steps.value), self.tol
+        )
+
+    def update(self) -> None:
+        """Rerun descent for the current controls and update the artists and the readout.
+
+        Only the data of existing artists changes; nothing is created or displayed.
+        """
+        surface = self.surfaces[self.surface.value]
+        result = self.result = self.run()
+        path = result.path
+        self.path_line.set_data(path[:, 0], path[:, 1])
+        self.start_marker.set_data(path[:1, 0], path[:1, 1])
+        self.end_marker.set_data(path[-1:, 0], path[-1:, 1])
+        self._path_title.set_text(f"{surface.name}, η = {result.lr:.2e}")
+
+        gap = result.losses - surface.min_value
+        floor = 1e-16 * max(1.0, abs(gap[0]))
+        shown = np.maximum(gap, floor)  # J reached J* to machine precision: draw the floor
+        steps = np.arange(shown.size)
+        self.loss_line.set_data(steps, shown)
+        if result.diverged:
+            self.diverged_marker.set_data(steps[-1:], shown[-1:])
+        else:
+            self.diverged_marker.set_data([], [])
+        self._set_loss_limits(float(shown.min()), float(shown.max()), int(self.steps.value))
+        self._loss_title.set_text(_status_title(result))
+        self.readout.value = self._readout_html(surface, result)
+
+    def _readout_html(self, surface: Surface, result: DescentResult) -> str:
+        theta = ", ".join(f"{v:.4g}" for v in result.x)
+        kind, point, distance = surface.nearest(result.x)
+        where = ", ".join(f"{v:.3g}" for v in point)
+        rows = [
+            ("status", f"{result.status} after {result.steps} steps"),
+            ("final θ", f"({theta})"),
+            ("J(θ)", f"{result.losses[-1]:.6g}  (J* = {surface.min_value:.6g})"),
+            ("‖∇J(θ)‖", f"{result.grad_norms[-1]:.2e}"),
+            (f"nearest {kind}", f"({where}), at distance {distance:.2e}"),
+        ]
+        cells = "".join(
+            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}</code>"
+            "</td></tr>"
+            for name, value in rows
+        )
+        text = f"<table>{cells}</table>"
+        if result.diverged:
+            advice = "Make η smaller."
+            if isinstance(surface, Quadratic):
+                advice = (
+                    f"This bowl is stable only for η < 2/L = {surface.stable_lr:.3g}; "
+                    f"here η = {result.lr:.3g}."
+                )
+            text += (
+                "<p style='color:#D55E00'><b>Diverged:</b> "
+                + html.escape(f"{result.message}. {advice}")
+                + "</p>"
+            )
+        elif result.converged and kind == "saddle" and distance < 1e-2:
+            text += (
+                "<p style='color:#D55E00'><b>Stopped at a saddle point:</b> the gradient "
+                "vanishes here, but this is not a minimum. Move θ₀ off the line it came along.</p>"
+            )
+        elif result.converged and surface.f(result.x) - surface.min_value > 1e-3:
+            text += (
+                "<p style='color:#D55E00'><b>Small gradient, high loss:</b> the run stopped "
+                "where the surface is flat, far from the global minimum.</p>"
+            )
+        return text
+
+    def _set_loss_limits(self, low: float, high: float, steps: int) -> None:
+        """Fit the loss axis to whole decades; change it only when the curve no longer fits
+        or fills less than a third of it, so that most updates keep the static background."""
+        ax = self.ax_loss
+        (y_lo, y_hi), (_, x_hi) = ax.get_ylim(), ax.get_xlim()
+        fits = y_lo <= low and high <= y_hi
+        shown = np.log10(high / low) + 1.0
+        if not fits or np.log10(y_hi / y_lo) > 3 * shown + 2:
+            ax.set_ylim(
+                10.0 ** (np.floor(np.log10(low)) - 1), 10.0 ** (np.ceil(np.log10(high)) + 1)
+            )
+            self._background = None
+        if x_hi != steps:
+            ax.set_xlim(0, steps)
+            self._background = None
+
+    def render(self) -> bytes:
+        """The figure as PNG bytes: the cached background plus the moving artists."""
+        if self._background is None:
+            self._canvas.draw()  # the moving artists are animated: this draws the rest
+            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+        self._canvas.restore_region(self._background)
+        for artist in self._moving:
+            self.figure.draw_artist(artist)
+        pixels = np.asarray(self._canvas.buffer_rgba())[..., :3]
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+
+    # -- events --------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        """Re-display the figure (the background and the moving artists) in the output area.
+
+        Outside a Jupyter kernel (a script, a test) there is no page to update: the figure is
+        rendered, and the output area is left alone.
+        """
+        png = self.render()
+        if not _in_kernel():
+            return
+        with self.output:
+            clear_output(wait=True)
+            display(Image(data=png, format="png"))
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        if self._busy:
+            return
+        self.update()
+        self._redraw()
+
+    def _on_surface(self, change: dict[str, Any]) -> None:
+        """A new surface: its contours, window, start point and learning rate."""
+        surface = self.surfaces[change["new"]]
+        self._busy = True  # one update at the end, not one per slider change
+        try:
+            for slider, (lo, hi), value in zip(
+                (self.start_x, self.start_y), surface.bounds, surface.start, strict=True
+            ):
+                slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)
+                slider.value = float(value)
+                slider.min, slider.max, slider.step = lo, hi, (hi - lo) / 400
+            self.lr.value = surface.lr
+            self._show_surface(change["new"])
+        finally:
+            self._busy = False
+        self.update()
+        self._redraw()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _in_kernel() -> bool:
+    """Whether we run inside a Jupyter kernel (where an Output widget reaches a page)."""
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def _status_title(result: DescentResult) -> str:
+    if result.diverged:
+        return f"diverged at step {result.steps}"
+    if result.converged:
+        return f"converged in {result.steps} steps"
+    return f"step budget ({result.steps}) used up"
+
+
+def _contour_segments(surface: Surface, n: int) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """A surface's contour lines as segments for a LineCollection, with each one's level index."""
+    X, Y, Z = surface.grid(n)
+    levels = contour_levels(surface, Z)
+    generator = contourpy.contour_generator(X, Y, np.where(np.isfinite(Z), Z, np.nan))
+    segments, index = [], []
+    for i, level in enumerate(levels):
+        for line in generator.lines(level):
+            segments.append(line)
+            index.append(i)
+    return segments, np.array(index, dtype=float), len(levels)
+
+
+def descent_explorer(**kwargs: Any) -> DescentExplorer:
+    """Build the Chapter 2 widget (leave it as a cell's last expression to display it).
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :class:`DescentExplorer` (``surface``, ``start``, ``lr``, ``steps``, ...).
+    """
+    return DescentExplorer(**kwargs)
