@@ -14,7 +14,6 @@ sensible picture; moving a control needs a live kernel.
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
+from ._widget_output import show_png
 from .gradients import METHODS, derivative_errors
 from .plots import _STYLE, color
 
@@ -421,21 +421,13 @@ class SecantExplorer:
     def _redraw(self) -> None:
         """Re-display the same figure, rendered to PNG, as the output area's only output.
 
-        Replacing ``output.outputs`` in one assignment is what ``with output:
-        clear_output(wait=True); display(...)`` achieves, without borrowing the kernel's
-        current message as a parent: it works the same in a cell, in a widget callback and
-        outside a kernel (so tests can read the displayed image), and it never flickers.
+        :func:`~companion._widget_output.show_png` replaces the output area's contents in
+        one assignment, so it never flickers, and works the same in a cell, in a callback and
+        outside a kernel (tests read the displayed image back).
         """
         buffer = io.BytesIO()
         self._canvas.print_png(buffer)  # one draw of the existing artists, no new figure
-        png = base64.b64encode(buffer.getvalue()).decode("ascii")
-        self.output.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {"image/png": png, "text/plain": "<secant explorer figure>"},
-                "metadata": {},
-            },
-        )
+        show_png(self.output, buffer.getvalue(), "<secant explorer figure>")
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.update()

@@ -21,12 +21,11 @@ from typing import Any, NamedTuple
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from IPython import get_ipython
-from IPython.display import Image, clear_output, display
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ._widget_output import show_png
 from .layers import ACTIVATIONS, INITS, Linear, mlp
 from .losses import softmax_cross_entropy
 from .plots import _STYLE, color
@@ -378,10 +377,7 @@ class GradientNormExplorer:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")
         self.png = buffer.getvalue()
-        if _in_kernel():  # elsewhere (a plain script, pytest) an Output would print instead
-            with self.output:
-                clear_output(wait=True)
-                display(Image(data=self.png, format="png"))
+        show_png(self.output, self.png, "<gradient norm explorer figure>")
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.update()
@@ -393,11 +389,6 @@ class GradientNormExplorer:
 
 #: The order the activations appear in the controls and the legend.
 ORDER: tuple[str, ...] = ("sigmoid", "tanh", "relu")
-
-
-def _in_kernel() -> bool:
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def _plottable(norms: np.ndarray) -> np.ndarray:

@@ -24,12 +24,12 @@ import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
 import PIL.Image
-from IPython.display import Image, clear_output, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
+from ._widget_output import show_png
 from .descent import DescentResult, gradient_descent
 from .plots import _STYLE, COLORS, contour_levels
 from .surfaces import Quadratic, Surface, gallery
@@ -345,17 +345,8 @@ class DescentExplorer:
     # -- events --------------------------------------------------------------------------
 
     def _redraw(self) -> None:
-        """Re-display the figure (the background and the moving artists) in the output area.
-
-        Outside a Jupyter kernel (a script, a test) there is no page to update: the figure is
-        rendered, and the output area is left alone.
-        """
-        png = self.render()
-        if not _in_kernel():
-            return
-        with self.output:
-            clear_output(wait=True)
-            display(Image(data=png, format="png"))
+        """Re-display the figure (the background and the moving artists) in the output area."""
+        show_png(self.output, self.render(), "<gradient descent explorer figure>")
 
     def _on_change(self, change: dict[str, Any]) -> None:
         if self._busy:
@@ -383,13 +374,6 @@ class DescentExplorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _in_kernel() -> bool:
-    """Whether we run inside a Jupyter kernel (where an Output widget reaches a page)."""
-    from IPython import get_ipython
-
-    return getattr(get_ipython(), "kernel", None) is not None
 
 
 def _status_title(result: DescentResult) -> str:

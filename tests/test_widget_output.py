@@ -1,0 +1,33 @@
+"""Widgets show their figure by setting an Output's state, never by capturing output."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import ipywidgets as widgets
+from _nbtools import ROOT
+
+from companion._widget_output import show_png
+
+
+def test_show_png_replaces_everything_in_the_output():
+    output = widgets.Output()
+    show_png(output, b"first", "one")
+    show_png(output, b"\x89PNG second", "two")
+    (only,) = output.outputs
+    assert base64.b64decode(only["data"]["image/png"]) == b"\x89PNG second"
+    assert only["data"]["text/plain"] == "two"
+
+
+def test_no_companion_widget_captures_output_with_a_context_manager():
+    """`with output:` inside a cell makes nbclient race on the shell channel and stall the
+    book build until the cell timeout (jupyter/nbclient#312): use show_png instead."""
+    capture = re.compile(r"with\s+self\.\w*output\w*\s*:|clear_output\(")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "companion").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if capture.search(line) and not line.lstrip().startswith(("#", "`", '"'))
+    ]
+    assert offenders == []
