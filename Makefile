@@ -51,7 +51,15 @@ ifeq ($(CI),true)
 JB_FLAGS += --all
 endif
 
-book: $(VENV_STAMP) $(ASSETS_STAMP)
+# The execution cache is keyed on the notebooks only: when companion changes, what the
+# notebooks print and plot may change too, so drop the cache (and rebuild every page).
+COMPANION_SOURCES := $(shell find companion -name '*.py')
+COMPANION_STAMP := _build/.companion-stamp
+$(COMPANION_STAMP): $(COMPANION_SOURCES)
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/html
+	mkdir -p _build && touch $@
+
+book: $(VENV_STAMP) $(ASSETS_STAMP) $(COMPANION_STAMP)
 ifeq ($(CI),true)
 	rm -rf _build/.jupyter_cache
 endif

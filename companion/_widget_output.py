@@ -12,18 +12,28 @@ tests can read the displayed image back).
 from __future__ import annotations
 
 import base64
+import html
 
 import ipywidgets as widgets
 
 __all__ = ["show_png"]
 
 
-def show_png(output: widgets.Output, png: bytes, text: str = "<figure>") -> None:
-    """Replace everything in ``output`` with one PNG image (``text`` is its plain-text form)."""
+def show_png(output: widgets.Output, png: bytes, alt: str) -> None:
+    """Replace everything in ``output`` with one PNG image described by ``alt``.
+
+    The image goes out twice: as ``image/png`` for notebook front ends and as an HTML
+    ``<img>`` carrying the alt text, which the book's pages and JupyterLab prefer (a bare
+    ``image/png`` output is rendered without any alt text, invisible to screen readers).
+    """
+    if not alt.strip():
+        raise ValueError("alt must describe the figure for readers who cannot see it")
+    encoded = base64.b64encode(png).decode("ascii")
+    tag = f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"/>'
     output.outputs = (
         {
             "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text},
+            "data": {"text/html": tag, "image/png": encoded, "text/plain": alt},
             "metadata": {},
         },
     )

@@ -427,7 +427,13 @@ class SecantExplorer:
         """
         buffer = io.BytesIO()
         self._canvas.print_png(buffer)  # one draw of the existing artists, no new figure
-        show_png(self.output, buffer.getvalue(), "<secant explorer figure>")
+        show_png(
+            self.output,
+            buffer.getvalue(),
+            "Left: the function near x0 with its tangent (dashed) and the secant through the two "
+            "points the current step h uses. Right: the error of the secant slope against h on "
+            "log-log axes, with a dot at the current h.",
+        )
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.update()

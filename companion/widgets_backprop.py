@@ -377,7 +377,12 @@ class GradientNormExplorer:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")
         self.png = buffer.getvalue()
-        show_png(self.output, self.png, "<gradient norm explorer figure>")
+        show_png(
+            self.output,
+            self.png,
+            "The norm of the gradient of every layer, from the first layer to the last, on a log "
+            "scale, for the chosen depth, activation and initialization.",
+        )
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.update()

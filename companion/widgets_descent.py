@@ -346,7 +346,12 @@ class DescentExplorer:
 
     def _redraw(self) -> None:
         """Re-display the figure (the background and the moving artists) in the output area."""
-        show_png(self.output, self.render(), "<gradient descent explorer figure>")
+        show_png(
+            self.output,
+            self.render(),
+            "Left: contours of the chosen surface with the gradient descent path from the start "
+            "point. Right: the loss at every step on a log scale.",
+        )
 
     def _on_change(self, change: dict[str, Any]) -> None:
         if self._busy:

@@ -34,6 +34,7 @@ VENDORED = {
     "require.js": "_static/requirejs/require.js",
     "ipywidgets HTML manager": "_static/html-manager/embed-amd.js",
     "the HTML manager's font path": "_static/html-manager/assets-path.js",
+    "the MathJax 2 shim for the HTML manager": "_static/html-manager/mathjax-compat.js",
 }
 
 REPOSITORY = "gd-course/gradient-descent-course"

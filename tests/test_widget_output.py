@@ -31,3 +31,18 @@ def test_no_companion_widget_captures_output_with_a_context_manager():
         if capture.search(line) and not line.lstrip().startswith(("#", "`", '"'))
     ]
     assert offenders == []
+
+
+def test_shown_figure_carries_its_alt_text_in_html():
+    output = widgets.Output()
+    show_png(output, b"\x89PNG", 'Loss "curve" & path')
+    data = output.outputs[0]["data"]
+    assert data["text/html"].startswith('<img alt="Loss &quot;curve&quot; &amp; path" src="data:')
+    assert data["text/plain"] == 'Loss "curve" & path'
+
+
+def test_show_png_refuses_an_empty_alt_text():
+    import pytest
+
+    with pytest.raises(ValueError, match="alt must describe the figure"):
+        show_png(widgets.Output(), b"\x89PNG", "  ")
