@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import base64
 import html
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
+import PIL.Image
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-__all__ = ["show_png"]
+__all__ = ["blit_png", "show_png", "snap_to_step"]
 
 
 def show_png(output: widgets.Output, png: bytes, alt: str) -> None:
@@ -37,3 +45,44 @@ def show_png(output: widgets.Output, png: bytes, alt: str) -> None:
             "metadata": {},
         },
     )
+
+
+def blit_png(
+    canvas: FigureCanvasAgg, moving: Sequence[Artist], background: Any
+) -> tuple[bytes, Any]:
+    """Render a figure to PNG by redrawing only its moving artists (blitting).
+
+    The static part (axes, contours, labels) is drawn once and kept as ``background``;
+    each call restores it and draws just ``moving``, which must be marked animated. Pass
+    ``background=None`` after anything static changed (limits, a new surface).
+
+    Returns
+    -------
+    (bytes, background)
+        The PNG, and the background to pass to the next call.
+    """
+    if background is None:
+        canvas.draw()  # animated artists are skipped: this draws everything else
+        background = canvas.copy_from_bbox(canvas.figure.bbox)
+    canvas.restore_region(background)
+    for artist in moving:
+        canvas.figure.draw_artist(artist)
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    buffer = io.BytesIO()
+    PIL.Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue(), background
+
+
+def snap_to_step(slider: widgets.FloatSlider | widgets.FloatLogSlider) -> None:
+    """Move a slider's value onto its step grid, as the browser will.
+
+    A page moves a saved value that lies between steps to the nearest step, so the readout
+    would disagree with the figure the kernel drew. Call this before observing the slider.
+    """
+    if isinstance(slider, widgets.FloatLogSlider):
+        exponent = math.log(slider.value, slider.base)
+        steps = round((exponent - slider.min) / slider.step)
+        slider.value = slider.base ** (slider.min + steps * slider.step)
+    else:
+        steps = round((slider.value - slider.min) / slider.step)
+        slider.value = slider.min + steps * slider.step

@@ -53,6 +53,17 @@ COLORS: dict[str, str] = {
     "adadelta": PALETTE[6],
     "adam": PALETTE[3],
     "adamw": PALETTE[1],
+    # Chapter 4: batch sizes, training vs validation, regularizers
+    "full_batch": PALETTE[7],
+    "minibatch": PALETTE[0],
+    "single_example": PALETTE[1],
+    "train": PALETTE[0],
+    "validation": PALETTE[3],
+    "shuffled": PALETTE[0],
+    "unshuffled": PALETTE[3],
+    "l2": PALETTE[2],
+    "l1": PALETTE[4],
+    "early_stopping": PALETTE[5],
 }
 
 _STYLE = {

@@ -16,20 +16,18 @@ It follows the rules of every explorer in the book (see :mod:`companion.widgets`
 from __future__ import annotations
 
 import html
-import io
 from typing import Any
 
 import contourpy
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
-from ._widget_output import show_png
+from ._widget_output import blit_png, show_png
 from .descent import DescentResult, gradient_descent
 from .plots import _STYLE, COLORS, contour_levels
 from .surfaces import Quadratic, Surface, gallery
@@ -331,16 +329,8 @@ class DescentExplorer:
 
     def render(self) -> bytes:
         """The figure as PNG bytes: the cached background plus the moving artists."""
-        if self._background is None:
-            self._canvas.draw()  # the moving artists are animated: this draws the rest
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-        self._canvas.restore_region(self._background)
-        for artist in self._moving:
-            self.figure.draw_artist(artist)
-        pixels = np.asarray(self._canvas.buffer_rgba())[..., :3]
-        buffer = io.BytesIO()
-        PIL.Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
-        return buffer.getvalue()
+        png, self._background = blit_png(self._canvas, self._moving, self._background)
+        return png
 
     # -- events --------------------------------------------------------------------------
 

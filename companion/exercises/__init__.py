@@ -17,6 +17,7 @@ import pkgutil
 from collections.abc import Callable
 
 from .core import Case, Feedback, Item, Mistake, Observation, judge, observe
+from .summary import summary as summary  # summary(globals()): every item at once
 
 __all__ = [
     "ITEMS",

@@ -302,6 +302,10 @@ def expected_controls(states: list[dict], root_id: str) -> list[Expected]:
             for child in state.get("children", []):
                 if (child_id := ref(child)) is not None:
                     walk(child_id)
+        elif name == "SelectionSliderModel":  # its readout is the chosen option's label
+            labels, index = state.get("_options_labels", []), state.get("index")
+            shows = labels[index] if index is not None and 0 <= index < len(labels) else None
+            found.append(Expected("slider", name, description, shows))
         elif name.endswith("SliderModel"):
             value = state.get("value")
             fmt = state.get("readout_format", ".2f")

@@ -85,6 +85,10 @@
   const states = [...document.querySelectorAll(
     'script[type="application/vnd.jupyter.widget-state+json"]')].map((s) => s.textContent);
   const labelOf = (el) => {
+    if (el.matches(".widget-checkbox")) {  // ipywidgets 8 writes the description beside the box
+      const beside = el.querySelector(":scope > label.widget-label-basic");
+      if (beside) return clean(beside.textContent);
+    }
     const label = el.querySelector(":scope > label.widget-label");
     return label && visible(label) ? clean(label.textContent) : label ? "" : null;
   };

@@ -1,0 +1,445 @@
+"""Grade one submission: run it in a sandboxed process, judge what its functions return.
+
+For each submission the grader
+
+1. reads the notebook (invalid JSON, a missing exercise number → zero, with the reason);
+2. starts a fresh sandboxed process (:class:`~companion.grade.sandbox.Child`) and runs the
+   notebook's code cells there in order, each under the per-cell time limit. A cell that
+   raises — a syntax error, an exception, ``sys.exit()`` — ends only itself, as in Jupyter;
+3. for each item of the exercise, sends the item's cases to the process one call at a time,
+   under the per-call time limit, and gets back what the function returned;
+4. judges those observations here, in the grader's own process, with
+   :func:`companion.exercises.judge` — the same judge as the learner's ``check``, so the
+   feedback is the same — against expected values computed here and nowhere else.
+
+If the process dies, stops answering or prints too much, it is killed (with everything it
+started). The cell or item it was busy with gets the reason; a fresh process then re-runs
+the notebook, skipping that cell, and grading goes on with the remaining items. The whole
+submission also has a wall-clock limit.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..exercises import ITEMS, Item, Observation, judge
+from . import protocol
+from .sandbox import Child, ChildFailure, Limits, reap_orphans
+from .submissions import (
+    Notebook,
+    NotebookError,
+    Submission,
+    exercise_from_content,
+    exercise_from_name,
+    parse_notebook,
+    student_of,
+)
+
+__all__ = ["exercises", "grade_submission", "transform_cell"]
+
+# Code that reaches into the exercises' answer key (the items, their reference answers, the
+# private helpers of an exNN module): a learner never needs it. Flagged for a human to look
+# at, never penalised automatically. Importing a public test function (``ex05.bowl_gradient``)
+# for an experiment is fine and not flagged.
+_ANSWER_KEY = re.compile(
+    r"\bITEMS\b|\.reference\b|\.mistakes\b|\bex\d+\._\w+"
+    r"|companion\.exercises\.ex\d+\s+import\s+[^\n#]*\b_\w+"
+)
+
+
+def exercises() -> dict[int, list[Item]]:
+    """Every exercise's items, in order, from :data:`companion.exercises.ITEMS`."""
+    grouped: dict[int, list[Item]] = {}
+    for item in sorted(ITEMS.values(), key=lambda i: tuple(int(p) for p in i.id.split("."))):
+        grouped.setdefault(int(item.id.split(".")[0]), []).append(item)
+    return grouped
+
+
+_transformer = None
+
+
+def transform_cell(source: str) -> str:
+    """A cell's IPython syntax (``%magic``, ``!shell``) as plain Python, like Jupyter does."""
+    global _transformer
+    if _transformer is None:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        _transformer = TransformerManager()
+    try:
+        return _transformer.transform_cell(source)
+    except Exception:  # leave it to the child to report the syntax error
+        return source
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def _item_result(item: Item, score: float, message: str, cases: Sequence[str] = ()) -> dict:
+    earned = score * item.points
+    result = {
+        "id": item.id,
+        "function": item.function,
+        "points": item.points,
+        "earned": earned,
+        "score": score,
+        "passed": score == 1.0,
+        "feedback": message,
+        "cases": list(cases),
+    }
+    if earned == 0:
+        result["reason"] = message
+    return result
+
+
+def _zero(item: Item, message: str) -> dict:
+    return _item_result(item, 0.0, message)
+
+
+class _Opaque:
+    """Stands for a returned object the judge may only know by its type's name."""
+
+
+def _opaque(type_name: Any) -> object:
+    name = re.sub(r"\W", "_", str(type_name))[:60] or "object"
+    if name[0].isdigit():
+        name = "_" + name
+    return type(name, (_Opaque,), {})()
+
+
+def _observation(reply: dict, item: Item, args: tuple) -> Observation:
+    """Rebuild an Observation from the child's reply, checking every part (untrusted)."""
+    error = reply.get("error")
+    if error is not None:
+        if not isinstance(error, dict):
+            raise protocol.ProtocolError("malformed error report")
+        kind = re.sub(r"\W", "_", str(error.get("type", "Exception")))[:100] or "Exception"
+        return Observation(error_type=kind, error=str(error.get("message", ""))[:2000])
+    returned = reply.get("returned")
+    if not isinstance(returned, dict):
+        raise protocol.ProtocolError("a call's reply has no returned value")
+    if returned.get("kind") == "none":
+        value: Any = None
+    elif returned.get("kind") == "object":
+        value = _opaque(returned.get("type"))
+    else:
+        value = protocol.decode_array(returned)
+    after = reply.get("after")
+    if not isinstance(after, list) or len(after) != len(args):
+        raise protocol.ProtocolError("a call's reply does not describe its arguments")
+    mutated = []
+    for name, original, now in zip(item.arg_names, args, after, strict=False):
+        if isinstance(original, np.ndarray):
+            changed = now is None or not np.array_equal(
+                original, protocol.decode_array(now), equal_nan=True
+            )
+            if changed:
+                mutated.append(name)
+    return Observation(returned=value, mutated=tuple(mutated))
+
+
+def _defining_cells(notebook: Notebook, function: str) -> list[int]:
+    pattern = re.compile(
+        rf"^\s*(?:async\s+)?def\s+{re.escape(function)}\s*\(|^{function}\s*=", re.M
+    )
+    return [number for number, source in notebook.code_cells if pattern.search(source)]
+
+
+def _missing(item: Item, reply: dict, notebook: Notebook, cells: dict[int, dict]) -> str:
+    name = f"`{item.function}`"
+    if reply.get("what") == "not_callable":
+        kind = re.sub(r"\W", "_", str(reply.get("type", "object")))[:60]
+        return f"{name} is a {kind}, not a function: did a later cell reuse the name?"
+    defining = _defining_cells(notebook, item.function)
+    for number in reversed(defining):
+        status = cells.get(number, {})
+        if status.get("status") not in ("ok", "skipped"):
+            return f"{name} is not defined: its cell (cell {number}) failed: {status.get('error')}"
+    if defining:
+        return (
+            f"{name} is not defined after running the notebook, although cell {defining[-1]} "
+            "mentions it"
+        )
+    return f"{name} is not defined: no cell of the notebook defines it (deleted or renamed?)"
+
+
+def _cell_error(error: Any) -> str | None:
+    if not isinstance(error, dict):
+        return None
+    kind = re.sub(r"\W", "_", str(error.get("type", "Error")))[:100]
+    text = f"{kind}: {str(error.get('message', ''))[:300]}"
+    line = error.get("line")
+    if isinstance(line, int) and not isinstance(line, bool):
+        text += f" (line {line})"
+    return text
+
+
+class _Restart(Exception):
+    """The process failed; start a fresh one for what is left."""
+
+
+class _ItemFailed(Exception):
+    """The process failed while an item was being graded: the item gets ``result``."""
+
+    def __init__(self, result: dict) -> None:
+        super().__init__(result["feedback"])
+        self.result = result
+
+
+# --- one submission ---------------------------------------------------------------------------
+
+
+class _Session:
+    """The state of grading one submission across (possibly several) processes."""
+
+    def __init__(self, notebook: Notebook, items: list[Item], limits: Limits, cache: str | None):
+        self.notebook, self.items, self.limits, self.cache = notebook, items, limits, cache
+        self.code = [(number, transform_cell(source)) for number, source in notebook.code_cells]
+        self.cells: dict[int, dict] = {}
+        self.bad: set[int] = set()
+        self.results: dict[str, dict] = {}
+        self.output = {"stdout": "", "stderr": ""}
+        self.output_bytes = 0
+        self.timing = {"startup_s": 0.0, "cells_s": 0.0, "calls_s": 0.0, "judge_s": 0.0}
+        self.processes = 0
+        self.start = time.perf_counter()
+        self.deadline = self.start + limits.notebook_timeout
+
+    def _until(self, seconds: float) -> tuple[float, bool]:
+        """The deadline for a step of ``seconds`` and whether the notebook's limit is nearer."""
+        step = time.perf_counter() + seconds
+        return min(step, self.deadline), self.deadline <= step
+
+    def run(self) -> None:
+        pending = list(self.items)
+        while pending and time.perf_counter() < self.deadline:
+            self.processes += 1
+            child = None
+            try:
+                child = Child(self.limits, self.cache)
+                self._one_process(child, pending)
+            except _Restart:
+                continue
+            except ChildFailure as failure:  # the interpreter itself did not start
+                if time.perf_counter() >= self.deadline:
+                    break  # out of time: the items left say so below
+                for item in pending:
+                    self.results[item.id] = _zero(
+                        item, f"the grader could not run the notebook: {failure}"
+                    )
+                pending.clear()
+            finally:
+                if child is not None:
+                    self._keep_output(child)
+                    child.kill()
+                reap_orphans()
+        for item in pending:
+            self.results[item.id] = _zero(
+                item,
+                f"not graded: the notebook used up its time limit "
+                f"({self.limits.notebook_timeout:g} s) before this item",
+            )
+
+    def _keep_output(self, child: Child) -> None:
+        for name, text in child.text_output().items():
+            if len(self.output[name]) < 20_000:
+                self.output[name] = (self.output[name] + text)[:20_000]
+        self.output_bytes += child.output_total
+
+    def _one_process(self, child: Child, pending: list[Item]) -> None:
+        deadline, _ = self._until(max(30.0, self.limits.cell_timeout))
+        self.timing["startup_s"] += child.wait_ready(deadline)
+        cells_started = time.perf_counter()
+        for number, code in self.code:
+            if number in self.bad:
+                continue
+            deadline, notebook_limit = self._until(self.limits.cell_timeout)
+            try:
+                reply = child.request(
+                    {"op": "cell", "index": number, "code": code},
+                    deadline,
+                    f"running cell {number}",
+                )
+            except ChildFailure as failure:
+                if failure.kind == "timeout" and notebook_limit:
+                    self.cells[number] = {
+                        "status": "timeout",
+                        "error": "the notebook's time limit ran out while this cell ran",
+                    }
+                    raise _Restart from None  # the loop in run() ends: no time left
+                self.bad.add(number)
+                message = str(failure)
+                if failure.kind == "timeout":
+                    message = (
+                        f"did not finish within {self.limits.cell_timeout:g} s (an infinite "
+                        "loop?); skipped when grading"
+                    )
+                self.cells[number] = {"status": failure.kind, "error": message}
+                raise _Restart from None
+            finally:
+                self.timing["cells_s"] += time.perf_counter() - cells_started
+                cells_started = time.perf_counter()
+            status = reply.get("status")
+            if status not in ("ok", "skipped", "error"):
+                status = "error"
+            self.cells[number] = {"status": status, "error": _cell_error(reply.get("error"))}
+        while pending:
+            item = pending[0]
+            try:
+                self.results[item.id] = self._grade_item(child, item)
+            except _ItemFailed as failed:
+                self.results[item.id] = failed.result
+                pending.pop(0)
+                raise _Restart from None
+            pending.pop(0)
+
+    def _grade_item(self, child: Child, item: Item) -> dict:
+        cases = item.cases()
+        try:
+            encoded = [[protocol.encode_arg(a) for a in case.args] for case in cases]
+        except TypeError as error:
+            return _zero(item, f"the grader cannot run this item ({error}); tell the instructor")
+        observations = []
+        calls_started = time.perf_counter()
+        for case, args in zip(cases, encoded, strict=True):
+            deadline, notebook_limit = self._until(self.limits.call_timeout)
+            doing = f"calling {item.function} on {case.label}"
+            try:
+                reply = child.request(
+                    {"op": "call", "function": item.function, "args": args}, deadline, doing
+                )
+                if reply.get("status") == "missing":
+                    return _zero(item, _missing(item, reply, self.notebook, self.cells))
+                if reply.get("status") != "done":
+                    raise protocol.ProtocolError("unexpected reply to a call")
+                observations.append(_observation(reply, item, case.args))
+            except (ChildFailure, protocol.ProtocolError) as failure:
+                if isinstance(failure, ChildFailure) and failure.kind == "timeout":
+                    if notebook_limit:
+                        message = (
+                            f"{item.function} was still running on {case.label} when the "
+                            f"notebook's time limit ({self.limits.notebook_timeout:g} s) ran out"
+                        )
+                    else:
+                        message = (
+                            f"{item.function} did not return within "
+                            f"{self.limits.call_timeout:g} s on {case.label} (an infinite loop?)"
+                        )
+                else:
+                    message = f"{item.function}: {failure}"
+                raise _ItemFailed(_zero(item, message)) from None
+            finally:
+                self.timing["calls_s"] += time.perf_counter() - calls_started
+                calls_started = time.perf_counter()
+        judged = time.perf_counter()
+        try:
+            feedback = judge(item, cases, observations)
+        except Exception as error:  # a bug in the course's own checks, not the learner's
+            return _zero(
+                item, f"the grader failed to judge this item ({error!r}); tell the instructor"
+            )
+        finally:
+            self.timing["judge_s"] += time.perf_counter() - judged
+        return _item_result(item, feedback.score, feedback.message, feedback.case_messages)
+
+
+def grade_submission(
+    submission: Submission,
+    limits: Limits | None = None,
+    exercise: int | None = None,
+    shared_cache: str | None = None,
+) -> dict:
+    """Grade one submission; return its report (plain data, ready for JSON).
+
+    The report has the submission's name, student and exercise, a ``status`` ("graded",
+    or why it could not be), every item's points, score, feedback and — for every zero —
+    its ``reason``, what each code cell did, the start of what the notebook printed, flags
+    for a human to look at, and timings.
+    """
+    limits = limits or Limits()
+    started = time.perf_counter()
+    known = exercises()
+    numbers = set(known)
+    report: dict[str, Any] = {
+        "submission": submission.name,
+        "student": student_of(submission.relative, numbers),
+        "exercise": None,
+        "status": "graded",
+        "problem": None,
+        "total": 0.0,
+        "max": 0,
+        "items": [],
+        "cells": [],
+        "flags": [],
+        "output": {"stdout": "", "stderr": "", "bytes": 0},
+        "timing": {},
+    }
+    number = exercise or exercise_from_name(submission.relative, numbers)
+    notebook = None
+    problem = None
+    if not submission.data:
+        problem = (
+            f"the notebook is {submission.size / 2**20:.1f} MB, larger than the "
+            f"{limits.max_notebook_mb:g} MB limit"
+            if submission.size
+            else "the notebook file is empty"
+        )
+        report["status"] = "too-large" if submission.size else "invalid-notebook"
+    else:
+        try:
+            notebook = parse_notebook(submission.data)
+        except NotebookError as error:
+            problem = f"invalid notebook: {error}"
+            report["status"] = "invalid-notebook"
+    if number is None and notebook is not None:
+        number = exercise_from_content(notebook, numbers)
+    if number is None:
+        report["status"] = "unknown-exercise" if problem is None else report["status"]
+        report["problem"] = problem or (
+            "cannot tell which exercise this is: name the file NN_... (e.g. 01_gradients.ipynb)"
+            " or pass --exercise N"
+        )
+        report["timing"] = {"total_s": time.perf_counter() - started}
+        return report
+    if number not in known:
+        report["status"] = "unknown-exercise"
+        report["problem"] = f"there is no exercise {number}"
+        return report
+    items = known[number]
+    report["exercise"] = number
+    report["max"] = sum(item.points for item in items)
+    if problem is not None:
+        report["problem"] = problem
+        report["items"] = [_zero(item, problem) for item in items]
+        report["timing"] = {"total_s": time.perf_counter() - started}
+        return report
+    assert notebook is not None
+    session = _Session(notebook, items, limits, shared_cache)
+    session.run()
+    report["items"] = [session.results[item.id] for item in items]
+    report["total"] = sum(result["earned"] for result in report["items"])
+    report["cells"] = [
+        {
+            "cell": number,
+            "first_line": (source.strip().splitlines() or [""])[0][:80],
+            **session.cells.get(number, {"status": "not-run", "error": None}),
+        }
+        for number, source in notebook.code_cells
+    ]
+    code = "\n".join(source for _, source in notebook.code_cells)
+    if _ANSWER_KEY.search(code):
+        report["flags"].append(
+            "the code refers to the exercises' answer key (ITEMS, .reference, .mistakes or a "
+            "private name of an exNN module): read it to check it does not copy the answers"
+        )
+    report["output"] = {**session.output, "bytes": session.output_bytes}
+    report["timing"] = {
+        **{k: round(v, 4) for k, v in session.timing.items()},
+        "total_s": round(time.perf_counter() - started, 4),
+        "processes": session.processes,
+    }
+    return report

@@ -1,0 +1,431 @@
+r"""The Chapter 6 explorer: an optimizer race on a 2-D surface, at one learning rate.
+
+Pick a surface, tick the optimizers to race and set the learning rate :math:`\eta` they all
+use. Each runs from the surface's start (:func:`companion.optim.minimize`); the left panel
+shows the paths on the contour plot, the right panel the loss gap :math:`J - J^*` against the
+step, and the readout ranks them. The same :math:`\eta` means different things to different
+methods — for SGD it multiplies the gradient, for Adam it is (roughly) the length of a step
+in each coordinate — and the race shows it.
+
+It follows the book's rules for explorers (see :mod:`companion.widgets`): contours are
+computed once per surface, the figure once; a change reruns only the runs it affects (a
+ticked box runs one optimizer) and updates the artists' data; a divergent run is reported and
+drawn up to its last finite point, never as NaN.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from ._widget_output import blit_png, show_png, snap_to_step
+from .descent import DescentResult
+from .optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
+from .plots import _STYLE, COLORS
+from .surfaces import Surface, beale, himmelblau, quadratic_bowl, rosenbrock, saddle
+from .widgets_descent import _contour_segments
+
+__all__ = ["RACERS", "OptimizerRace", "optimizer_race", "race_surfaces"]
+
+#: The optimizers that can race, by key: (label, a maker of the optimizer from params and lr).
+#: The key is also the optimizer's colour in :data:`companion.plots.COLORS`.
+RACERS: dict[str, tuple[str, Callable[..., Optimizer]]] = {
+    "sgd": ("SGD", partial(SGD)),
+    "momentum": ("momentum (β = 0.9)", partial(SGD, momentum=0.9)),
+    "nesterov": ("Nesterov (β = 0.9)", partial(SGD, momentum=0.9, nesterov=True)),
+    "adagrad": ("AdaGrad", partial(Adagrad)),
+    "rmsprop": ("RMSProp", partial(RMSprop)),
+    "adadelta": ("Adadelta", partial(Adadelta)),
+    "adam": ("Adam", partial(Adam)),
+}
+
+#: The learning-rate slider's range, as powers of ten.
+LR_EXPONENTS = (-4.0, 0.0)
+
+
+def race_surfaces() -> dict[str, Surface]:
+    r"""The surfaces of the race, by name, each with a learning rate that suits a race on it.
+
+    The two bowls have the same curvatures (:math:`\kappa = 50`); one has its axes along the
+    coordinates, the other is rotated by 30°. Per-coordinate step sizes fix the first, not
+    the second.
+
+    Examples
+    --------
+    >>> sorted(race_surfaces())[:3]
+    ['axis-aligned bowl', 'beale', 'himmelblau']
+    """
+    aligned = quadratic_bowl(condition_number=50.0, degrees=0.0)
+    aligned.name, aligned.lr = "axis-aligned bowl", 0.1
+    rotated = quadratic_bowl(condition_number=50.0, degrees=30.0)
+    rotated.name, rotated.lr = "rotated bowl", 0.1
+    for bowl in (aligned, rotated):
+        bowl.bounds = ((-2.0, 2.0), (-2.0, 2.0))
+    surfaces = [rotated, aligned, rosenbrock(), beale(), himmelblau(), saddle()]
+    rates = {"rosenbrock": 1e-3, "beale": 3e-3, "himmelblau": 1e-2, "saddle": 3e-2}
+    for surface in surfaces:
+        surface.lr = rates.get(surface.name, surface.lr)
+    return {s.name: s for s in surfaces}
+
+
+class OptimizerRace:
+    r"""Race optimizers on a 2-D surface at one learning rate.
+
+    Parameters
+    ----------
+    surfaces : dict of str to Surface, optional
+        The surfaces to choose from; :func:`race_surfaces` by default. Each one's ``lr`` is
+        the learning rate set when it is chosen.
+    surface : str, default "rotated bowl"
+    optimizers : sequence of str, default ("sgd", "momentum", "adam")
+        The racers ticked at the start (keys of :data:`RACERS`).
+    lr : float, optional
+        :math:`\eta`; the surface's ``lr`` by default.
+    steps : int, default 300
+
+    Attributes
+    ----------
+    surface : ipywidgets.Dropdown
+    checkboxes : dict of str to ipywidgets.Checkbox
+        One per racer.
+    lr : ipywidgets.FloatLogSlider
+    steps : ipywidgets.IntSlider
+    readout : ipywidgets.HTML
+        A table: each racer's outcome, the winner, and who diverged.
+    output : ipywidgets.Output
+    widget : ipywidgets.VBox
+    figure : matplotlib.figure.Figure
+    path_lines, end_markers, loss_lines, diverged_markers : dict of str to Line2D
+        Each racer's artists (empty when it is not ticked).
+    results : dict of str to DescentResult
+        The runs shown now, for the ticked racers.
+
+    Examples
+    --------
+    >>> race = OptimizerRace(optimizers=("sgd", "adam"))
+    >>> sorted(race.results)
+    ['adam', 'sgd']
+    >>> race.lr.value = 1.0                          # too much for momentum on this bowl?
+    >>> race.checkboxes["momentum"].value = True
+    >>> race.results["momentum"].status
+    'converged'
+    """
+
+    def __init__(
+        self,
+        surfaces: dict[str, Surface] | None = None,
+        surface: str = "rotated bowl",
+        optimizers: Sequence[str] = ("sgd", "momentum", "adam"),
+        lr: float | None = None,
+        steps: int = 300,
+    ) -> None:
+        self.surfaces = race_surfaces() if surfaces is None else dict(surfaces)
+        if surface not in self.surfaces:
+            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
+        for name, s in self.surfaces.items():
+            if s.dim != 2:
+                raise ValueError(f"the race needs 2-D surfaces; {name!r} has dim {s.dim}")
+        unknown = set(optimizers) - set(RACERS)
+        if unknown:
+            raise ValueError(f"unknown optimizers {sorted(unknown)}; choose from {list(RACERS)}")
+        lr = self.surfaces[surface].lr if lr is None else float(lr)
+        if not 10 ** LR_EXPONENTS[0] <= lr <= 10 ** LR_EXPONENTS[1]:
+            raise ValueError(f"lr must lie between 1e-4 and 1; got {lr!r}")
+        if not 10 <= int(steps) <= 3000:
+            raise ValueError(f"steps must be between 10 and 3000; got {steps!r}")
+
+        # 1. Precompute every surface's contour lines.
+        self._contours = {name: _contour_segments(s, 160) for name, s in self.surfaces.items()}
+        self._runs: dict[tuple, DescentResult] = {}
+        self.results: dict[str, DescentResult] = {}
+
+        # 2. Controls, readout, output.
+        self.surface = widgets.Dropdown(
+            options=list(self.surfaces), value=surface, description="surface"
+        )
+        self.checkboxes = {
+            key: widgets.Checkbox(
+                value=key in optimizers,
+                description=label,
+                indent=False,
+                layout=widgets.Layout(width="auto", margin="0 1em 0 0"),
+            )
+            for key, (label, _) in RACERS.items()
+        }
+        self.lr = widgets.FloatLogSlider(
+            value=lr,
+            base=10,
+            min=LR_EXPONENTS[0],
+            max=LR_EXPONENTS[1],
+            step=0.01,
+            description="η",
+            readout_format=".2e",
+            continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.steps = widgets.IntSlider(
+            value=int(steps), min=10, max=3000, step=10, description="steps"
+        )
+        self.readout = widgets.HTML()
+        self.output = widgets.Output()
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.surface, self.steps]),
+                widgets.HBox(list(self.checkboxes.values())),
+                self.lr,
+                self.readout,
+                self.output,
+            ]
+        )
+
+        # 3. The one figure.
+        with mpl.rc_context(_STYLE):
+            self.figure = Figure(figsize=(10.5, 4.3))
+            self.figure.subplots_adjust(left=0.07, right=0.985, bottom=0.13, top=0.91, wspace=0.3)
+            self._canvas = FigureCanvasAgg(self.figure)
+            self._build_axes()
+            self._show_surface(surface)
+        self._moving = (
+            *self.path_lines.values(),
+            *self.end_markers.values(),
+            *self.loss_lines.values(),
+            *self.diverged_markers.values(),
+            self._path_title,
+        )
+        for artist in self._moving:
+            artist.set_animated(True)
+        self._background = None
+
+        self._busy = False
+        snap_to_step(self.lr)  # the page shows values on the slider's step grid
+        self.update()
+        self.surface.observe(self._on_surface, names="value")
+        for control in (self.lr, self.steps, *self.checkboxes.values()):
+            control.observe(self._on_change, names="value")
+        self._redraw()
+
+    # -- the figure ----------------------------------------------------------------------
+
+    def _build_axes(self) -> None:
+        self.ax_path, self.ax_loss = self.figure.subplots(1, 2, width_ratios=(1.0, 1.15))
+        ax = self.ax_path
+        self.contour_lines = LineCollection([], cmap="viridis", linewidths=0.8, alpha=0.7)
+        ax.add_collection(self.contour_lines)
+        self.path_lines, self.end_markers, self.loss_lines, self.diverged_markers = {}, {}, {}, {}
+        for key in RACERS:
+            shade = COLORS[key]
+            (self.path_lines[key],) = ax.plot([], [], "-", color=shade, lw=1.6, zorder=3)
+            (self.end_markers[key],) = ax.plot(
+                [], [], "o", color=shade, markersize=6, markeredgecolor="white", zorder=4
+            )
+            (self.loss_lines[key],) = self.ax_loss.plot([], [], color=shade, lw=1.6)
+            (self.diverged_markers[key],) = self.ax_loss.plot(
+                [], [], "x", color=shade, markersize=10, mew=2.5
+            )
+        (self.start_marker,) = ax.plot(
+            [], [], "o", markersize=9, markerfacecolor="white", markeredgecolor="black", zorder=4
+        )
+        (self.minima_marker,) = ax.plot(
+            [], [], "*", color=COLORS["exact"], markersize=12, linestyle="none", zorder=5
+        )
+        ax.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+        ax.set_aspect("equal", adjustable="box")
+        ax.grid(False)
+        self._path_title = ax.set_title("")
+        ax = self.ax_loss
+        ax.set(yscale="log", xlabel=r"step $k$", ylabel=r"$J(\theta_k) - J^*$", ylim=(1e-12, 10))
+        ax.set_autoscale_on(False)
+        ax.set_title("the loss gap (×: a run diverged)")
+
+    def _show_surface(self, name: str) -> None:
+        """Swap in a surface's contours, minima, start and window (the static part)."""
+        surface = self.surfaces[name]
+        segments, level_index, n_levels = self._contours[name]
+        self.contour_lines.set_segments(segments)
+        self.contour_lines.set_array(level_index)
+        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
+        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+        self.start_marker.set_data([surface.start[0]], [surface.start[1]])
+        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+        self.ax_path.set_xlim(x_lo, x_hi)
+        self.ax_path.set_ylim(y_lo, y_hi)
+        self._background = None
+
+    # -- the pure part -------------------------------------------------------------------
+
+    @property
+    def racing(self) -> list[str]:
+        """The keys of the ticked racers, in the order of :data:`RACERS`."""
+        return [key for key, box in self.checkboxes.items() if box.value]
+
+    def run(self, key: str) -> DescentResult:
+        """One racer's run for the current surface, learning rate and budget (cached)."""
+        surface = self.surfaces[self.surface.value]
+        lr, steps = float(self.lr.value), int(self.steps.value)
+        cache_key = (surface.name, key, lr, steps)
+        if cache_key not in self._runs:
+            if len(self._runs) > 256:
+                self._runs.clear()
+            make = partial(RACERS[key][1], lr=lr)
+            self._runs[cache_key] = minimize(
+                surface.f, surface.grad, surface.start, make, steps, tol=1e-6
+            )
+        return self._runs[cache_key]
+
+    def update(self) -> None:
+        """Run the ticked racers (reusing runs already made) and update artists and readout."""
+        surface = self.surfaces[self.surface.value]
+        self.results = {key: self.run(key) for key in self.racing}
+        low, high = np.inf, 0.0
+        for key in RACERS:
+            result = self.results.get(key)
+            if result is None:
+                for artist in (
+                    self.path_lines[key],
+                    self.end_markers[key],
+                    self.loss_lines[key],
+                    self.diverged_markers[key],
+                ):
+                    artist.set_data([], [])
+                continue
+            path = result.path
+            self.path_lines[key].set_data(path[:, 0], path[:, 1])
+            self.end_markers[key].set_data(path[-1:, 0], path[-1:, 1])
+            gap = result.losses - surface.min_value
+            # the floor: J reached J* to machine precision; the ceiling: a divergent run is
+            # drawn up to 10^4 times its start, so the others' curves keep their room
+            start = max(abs(gap[0]), 1e-12)
+            shown = np.clip(gap, 1e-16 * max(1.0, start), 1e4 * start)
+            steps = np.arange(shown.size)
+            self.loss_lines[key].set_data(steps, shown)
+            marker = (steps[-1:], shown[-1:]) if result.diverged else ([], [])
+            self.diverged_markers[key].set_data(*marker)
+            low, high = min(low, float(shown.min())), max(high, float(shown.max()))
+        if self.results:
+            self._set_loss_limits(low, high, int(self.steps.value))
+        self._path_title.set_text(f"{surface.name}, η = {float(self.lr.value):.2e}")
+        self.readout.value = self._readout_html(surface)
+
+    def _readout_html(self, surface: Surface) -> str:
+        if not self.results:
+            return "<p>Tick at least one optimizer to race.</p>"
+        rows = []
+        for key, result in self.results.items():
+            label, shade = RACERS[key][0], COLORS[key]
+            kind, _, distance = surface.nearest(result.x)
+            if result.diverged:
+                outcome = f"<b style='color:#D55E00'>diverged at step {result.steps}</b>"
+                where = "—"
+            else:
+                outcome = html.escape(
+                    f"converged in {result.steps} steps"
+                    if result.converged
+                    else f"not there after {result.steps} steps"
+                )
+                where = html.escape(f"{result.losses[-1] - surface.min_value:.2e}")
+            rows.append(
+                f"<tr><td style='padding-right:1em'><span style='color:{shade}'>■</span> "
+                f"{html.escape(label)}</td><td style='padding-right:1em'>{outcome}</td>"
+                f"<td><code>{where}</code></td></tr>"
+            )
+        header = "<tr><th align='left'>optimizer</th><th align='left'>outcome</th>"
+        header += "<th align='left'>final J − J*</th></tr>"
+        text = f"<table>{header}{''.join(rows)}</table>"
+        finished = {k: r.steps for k, r in self.results.items() if r.converged}
+        if finished:
+            winner = min(finished, key=finished.get)
+            text += (
+                "<p>"
+                + html.escape(
+                    f"Fastest to converge: {RACERS[winner][0]}, in {finished[winner]} steps."
+                )
+                + "</p>"
+            )
+        diverged = [RACERS[k][0] for k, r in self.results.items() if r.diverged]
+        if diverged:
+            text += (
+                "<p style='color:#D55E00'><b>Diverged:</b> "
+                + html.escape(
+                    f"{', '.join(diverged)} at η = {float(self.lr.value):.2e}: this η is too "
+                    "large for the surface's steepest curvature. The paths stop at their last "
+                    "finite point."
+                )
+                + "</p>"
+            )
+        if "adadelta" in self.results:
+            text += (
+                "<p>Adadelta's η only multiplies a step that sets its own size, starting near "
+                "√ε; PyTorch's default is η = 1.</p>"
+            )
+        return text
+
+    def _set_loss_limits(self, low: float, high: float, steps: int) -> None:
+        """Fit the loss axis to whole decades; change it only when the curves leave it or fill
+        much less of it (so that most updates keep the static background)."""
+        ax = self.ax_loss
+        (y_lo, y_hi), (_, x_hi) = ax.get_ylim(), ax.get_xlim()
+        fits = y_lo <= low and high <= y_hi
+        shown = np.log10(high / low) + 1.0
+        if not fits or np.log10(y_hi / y_lo) > 3 * shown + 2:
+            ax.set_ylim(
+                10.0 ** (np.floor(np.log10(low)) - 1), 10.0 ** (np.ceil(np.log10(high)) + 1)
+            )
+            self._background = None
+        if x_hi != steps:
+            ax.set_xlim(0, steps)
+            self._background = None
+
+    def render(self) -> bytes:
+        """The figure as PNG bytes: the cached background plus the moving artists."""
+        png, self._background = blit_png(self._canvas, self._moving, self._background)
+        return png
+
+    # -- events --------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        show_png(
+            self.output,
+            self.render(),
+            "Left: contours of the chosen surface with one path per selected optimizer, each "
+            "in its own colour. Right: each optimizer's loss at every step on a log scale.",
+        )
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        if self._busy:
+            return
+        self.update()
+        self._redraw()
+
+    def _on_surface(self, change: dict[str, Any]) -> None:
+        """A new surface: its contours, window and learning rate; one update at the end."""
+        self._busy = True
+        try:
+            self.lr.value = self.surfaces[change["new"]].lr
+            self._show_surface(change["new"])
+        finally:
+            self._busy = False
+        self.update()
+        self._redraw()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def optimizer_race(**kwargs: Any) -> OptimizerRace:
+    """Build the Chapter 6 widget (leave it as a cell's last expression to display it).
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :class:`OptimizerRace` (``surface``, ``optimizers``, ``lr``, ``steps``).
+    """
+    return OptimizerRace(**kwargs)
