@@ -24,7 +24,7 @@ import PIL.Image
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-__all__ = ["blit_png", "show_png", "snap_to_step"]
+__all__ = ["blit_png", "fit_log_limits", "show_png", "snap_to_step"]
 
 
 def show_png(output: widgets.Output, png: bytes, alt: str) -> None:
@@ -86,3 +86,27 @@ def snap_to_step(slider: widgets.FloatSlider | widgets.FloatLogSlider) -> None:
     else:
         steps = round((slider.value - slider.min) / slider.step)
         slider.value = slider.min + steps * slider.step
+
+
+def fit_log_limits(ax: Any, low: float, high: float, steps: int) -> bool:
+    """Fit a log-scale loss axis to whole decades around ``[low, high]`` and ``steps``.
+
+    The limits change only when the curves leave them or fill much less of them, so most
+    updates keep the cached static background of :func:`blit_png`.
+
+    Returns
+    -------
+    bool
+        Whether the limits changed (then the background must be redrawn).
+    """
+    (y_lo, y_hi), (_, x_hi) = ax.get_ylim(), ax.get_xlim()
+    changed = False
+    fits = y_lo <= low and high <= y_hi
+    shown = np.log10(high / low) + 1.0
+    if not fits or np.log10(y_hi / y_lo) > 3 * shown + 2:
+        ax.set_ylim(10.0 ** (np.floor(np.log10(low)) - 1), 10.0 ** (np.ceil(np.log10(high)) + 1))
+        changed = True
+    if x_hi != steps:
+        ax.set_xlim(0, steps)
+        changed = True
+    return changed

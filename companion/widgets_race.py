@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ._widget_output import blit_png, show_png, snap_to_step
+from ._widget_output import blit_png, fit_log_limits, show_png, snap_to_step
 from .descent import DescentResult
 from .optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
 from .plots import _STYLE, COLORS
@@ -369,19 +369,7 @@ class OptimizerRace:
         return text
 
     def _set_loss_limits(self, low: float, high: float, steps: int) -> None:
-        """Fit the loss axis to whole decades; change it only when the curves leave it or fill
-        much less of it (so that most updates keep the static background)."""
-        ax = self.ax_loss
-        (y_lo, y_hi), (_, x_hi) = ax.get_ylim(), ax.get_xlim()
-        fits = y_lo <= low and high <= y_hi
-        shown = np.log10(high / low) + 1.0
-        if not fits or np.log10(y_hi / y_lo) > 3 * shown + 2:
-            ax.set_ylim(
-                10.0 ** (np.floor(np.log10(low)) - 1), 10.0 ** (np.ceil(np.log10(high)) + 1)
-            )
-            self._background = None
-        if x_hi != steps:
-            ax.set_xlim(0, steps)
+        if fit_log_limits(self.ax_loss, low, high, steps):
             self._background = None
 
     def render(self) -> bytes:

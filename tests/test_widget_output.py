@@ -46,3 +46,17 @@ def test_show_png_refuses_an_empty_alt_text():
 
     with pytest.raises(ValueError, match="alt must describe the figure"):
         show_png(widgets.Output(), b"\x89PNG", "  ")
+
+
+def test_fit_log_limits_changes_the_axis_only_when_the_curve_needs_it():
+    from matplotlib.figure import Figure
+
+    from companion._widget_output import fit_log_limits
+
+    ax = Figure().add_subplot()
+    ax.set_yscale("log")
+    assert fit_log_limits(ax, 1e-3, 1.0, 100)  # first fit: decades around the curve
+    assert ax.get_ylim() == (1e-4, 10.0) and ax.get_xlim() == (0, 100)
+    assert not fit_log_limits(ax, 2e-3, 0.5, 100)  # still fits: the background stays
+    assert fit_log_limits(ax, 1e-6, 1.0, 100)  # the curve left the axis
+    assert fit_log_limits(ax, 1e-6, 1.0, 200)  # a longer run
