@@ -3,9 +3,20 @@
 One small module per idea, in the order the book teaches them:
 
 - :mod:`companion.gradients` — numerical gradients and gradient checking (Chapter 1)
+- :mod:`companion.surfaces`, :mod:`companion.descent`, :mod:`companion.regression` — test
+  surfaces, the gradient-descent loop and its stopping rules, linear and logistic regression
+  (Chapter 2)
+- :mod:`companion.autodiff`, :mod:`companion.layers`, :mod:`companion.losses`,
+  :mod:`companion.graphs` — a scalar autodiff engine, vectorised layers and losses, graph
+  drawings (Chapter 3)
+- :mod:`companion.data`, :mod:`companion.training` — data sets, mini-batches and ``fit``
+  (Chapter 4)
+- :mod:`companion.optim`, :mod:`companion.schedules` — optimizers with torch.optim's interface,
+  learning-rate schedules (Chapters 5-6)
 - :mod:`companion.plots` — the book's one figure style and colours
-- :mod:`companion.widgets` — the interactive explorers used in the chapters
+- ``companion.widgets*`` — the interactive explorers used in the chapters
 - :mod:`companion.exercises` — checks that give instant feedback on exercise items
+- :mod:`companion.grade` — the batch grader (``python -m companion.grade``)
 - :mod:`companion.book` — helpers the chapters use to show code and quote computed numbers
 """
 
