@@ -110,3 +110,36 @@ def fit_log_limits(ax: Any, low: float, high: float, steps: int) -> bool:
         ax.set_xlim(0, steps)
         changed = True
     return changed
+
+
+class BlitExplorer:
+    """What every blitting explorer shares: render, redisplay, react, display itself.
+
+    A subclass sets :attr:`ALT` (the figure's alt text), builds ``self.widget`` (the whole
+    control panel), ``self.output``, ``self._canvas``, ``self._moving`` (its animated
+    artists) and ``self._background = None``, and defines ``update()``, which recomputes
+    and moves the artists. Set ``self._busy`` while changing several controls at once so
+    that only one update runs at the end.
+    """
+
+    ALT = ""
+    _busy = False
+
+    def render(self) -> bytes:
+        """The figure as PNG bytes: the cached background plus the moving artists."""
+        png, self._background = blit_png(self._canvas, self._moving, self._background)
+        return png
+
+    def _redraw(self) -> None:
+        """Render the figure and show it, with its alt text, in the output area."""
+        self.png = self.render()
+        show_png(self.output, self.png, self.ALT)
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        if self._busy:
+            return
+        self.update()
+        self._redraw()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

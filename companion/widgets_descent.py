@@ -27,7 +27,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
-from ._widget_output import blit_png, fit_log_limits, show_png
+from ._widget_output import BlitExplorer, fit_log_limits
 from .descent import DescentResult, gradient_descent
 from .plots import _STYLE, COLORS, contour_levels
 from .surfaces import Quadratic, Surface, gallery
@@ -38,7 +38,7 @@ __all__ = ["DescentExplorer", "descent_explorer"]
 LR_EXPONENTS = (-5.0, 1.0)
 
 
-class DescentExplorer:
+class DescentExplorer(BlitExplorer):
     r"""Gradient descent on a 2-D surface: the path on the contour plot and the loss curve.
 
     Parameters
@@ -92,6 +92,11 @@ class DescentExplorer:
     >>> explorer.result.status, "Diverged" in explorer.readout.value
     ('diverged', True)
     """
+
+    ALT = (
+        "Left: contours of the chosen surface with the gradient descent path from the start "
+        "point. Right: the loss at every step on a log scale."
+    )
 
     def __init__(
         self,
@@ -315,28 +320,6 @@ class DescentExplorer:
         if fit_log_limits(self.ax_loss, low, high, steps):
             self._background = None
 
-    def render(self) -> bytes:
-        """The figure as PNG bytes: the cached background plus the moving artists."""
-        png, self._background = blit_png(self._canvas, self._moving, self._background)
-        return png
-
-    # -- events --------------------------------------------------------------------------
-
-    def _redraw(self) -> None:
-        """Re-display the figure (the background and the moving artists) in the output area."""
-        show_png(
-            self.output,
-            self.render(),
-            "Left: contours of the chosen surface with the gradient descent path from the start "
-            "point. Right: the loss at every step on a log scale.",
-        )
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
-        self.update()
-        self._redraw()
-
     def _on_surface(self, change: dict[str, Any]) -> None:
         """A new surface: its contours, window, start point and learning rate."""
         surface = self.surfaces[change["new"]]
@@ -354,9 +337,6 @@ class DescentExplorer:
             self._busy = False
         self.update()
         self._redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def _status_title(result: DescentResult) -> str:

@@ -29,7 +29,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
-from ._widget_output import blit_png, show_png
+from ._widget_output import BlitExplorer
 from .data import RegressionData, linear_regression, num_batches
 from .plots import _STYLE, COLORS
 from .training import SGDRun, minibatch_sgd
@@ -44,7 +44,7 @@ LR_EXPONENTS = (-3.0, 0.5)
 FLOOR = 1e-12
 
 
-class MinibatchExplorer:
+class MinibatchExplorer(BlitExplorer):
     r"""Mini-batch SGD on a 2-D least-squares loss: the noisy path and the loss curve.
 
     Parameters
@@ -95,6 +95,13 @@ class MinibatchExplorer:
     >>> explorer.run.status, "Diverged" in explorer.readout.value
     ('diverged', True)
     """
+
+    ALT = (
+        "Left: contours of a two-weight least-squares loss with the mini-batch SGD path "
+        "and the full-batch descent path from the same start towards the optimum, marked by "
+        "a star. Right: the loss gap to the optimum against epochs, on a log scale, for "
+        "both runs."
+    )
 
     def __init__(
         self,
@@ -313,30 +320,6 @@ class MinibatchExplorer:
                 + "</p>"
             )
         return text
-
-    def render(self) -> bytes:
-        """The figure as PNG bytes: the cached background plus the moving artists."""
-        png, self._background = blit_png(self._canvas, self._moving, self._background)
-        return png
-
-    def _redraw(self) -> None:
-        """Render the figure and show it in the output area."""
-        self.png = self.render()
-        show_png(
-            self.output,
-            self.png,
-            "Left: contours of a two-weight least-squares loss with the mini-batch SGD path "
-            "and the full-batch descent path from the same start towards the optimum, marked by "
-            "a star. Right: the loss gap to the optimum against epochs, on a log scale, for "
-            "both runs.",
-        )
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.update()
-        self._redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def minibatch_explorer(**kwargs: Any) -> MinibatchExplorer:

@@ -29,7 +29,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from ._widget_output import blit_png, show_png, snap_to_step
+from ._widget_output import BlitExplorer, snap_to_step
 from .descent import DescentResult
 from .optim import SGD, minimize, momentum_rate, optimal_momentum
 from .plots import _STYLE, COLORS
@@ -71,7 +71,7 @@ def _steps_to(rate: np.ndarray) -> np.ndarray:
         return np.where(rate < 1, math.log(REDUCTION) / np.log(rate), np.inf)
 
 
-class MomentumExplorer:
+class MomentumExplorer(BlitExplorer):
     r"""SGD with momentum on an ill-conditioned bowl, and its :math:`(\eta, \beta)` rate map.
 
     Parameters
@@ -121,6 +121,12 @@ class MomentumExplorer:
     >>> explorer.result.status, "Diverged" in explorer.readout.value
     ('diverged', True)
     """
+
+    ALT = (
+        "Left: contours of an elongated quadratic bowl with the momentum path for the "
+        "chosen learning rate and momentum. Right: the map of convergence rates over "
+        "learning rate and momentum, with a marker at the chosen pair."
+    )
 
     def __init__(
         self,
@@ -360,29 +366,6 @@ class MomentumExplorer:
                 + "</p>"
             )
         return text
-
-    def render(self) -> bytes:
-        """The figure as PNG bytes: the cached background plus the moving artists."""
-        png, self._background = blit_png(self._canvas, self._moving, self._background)
-        return png
-
-    # -- events --------------------------------------------------------------------------
-
-    def _redraw(self) -> None:
-        show_png(
-            self.output,
-            self.render(),
-            "Left: contours of an elongated quadratic bowl with the momentum path for the "
-            "chosen learning rate and momentum. Right: the map of convergence rates over "
-            "learning rate and momentum, with a marker at the chosen pair.",
-        )
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.update()
-        self._redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def _outcome(result: DescentResult) -> str:

@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ._widget_output import blit_png, fit_log_limits, show_png, snap_to_step
+from ._widget_output import BlitExplorer, fit_log_limits, snap_to_step
 from .descent import DescentResult
 from .optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
 from .plots import _STYLE, COLORS
@@ -77,7 +77,7 @@ def race_surfaces() -> dict[str, Surface]:
     return {s.name: s for s in surfaces}
 
 
-class OptimizerRace:
+class OptimizerRace(BlitExplorer):
     r"""Race optimizers on a 2-D surface at one learning rate.
 
     Parameters
@@ -119,6 +119,11 @@ class OptimizerRace:
     >>> race.results["momentum"].status
     'converged'
     """
+
+    ALT = (
+        "Left: contours of the chosen surface with one path per selected optimizer, each "
+        "in its own colour. Right: each optimizer's loss at every step on a log scale."
+    )
 
     def __init__(
         self,
@@ -372,27 +377,6 @@ class OptimizerRace:
         if fit_log_limits(self.ax_loss, low, high, steps):
             self._background = None
 
-    def render(self) -> bytes:
-        """The figure as PNG bytes: the cached background plus the moving artists."""
-        png, self._background = blit_png(self._canvas, self._moving, self._background)
-        return png
-
-    # -- events --------------------------------------------------------------------------
-
-    def _redraw(self) -> None:
-        show_png(
-            self.output,
-            self.render(),
-            "Left: contours of the chosen surface with one path per selected optimizer, each "
-            "in its own colour. Right: each optimizer's loss at every step on a log scale.",
-        )
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
-        self.update()
-        self._redraw()
-
     def _on_surface(self, change: dict[str, Any]) -> None:
         """A new surface: its contours, window and learning rate; one update at the end."""
         self._busy = True
@@ -403,9 +387,6 @@ class OptimizerRace:
             self._busy = False
         self.update()
         self._redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def optimizer_race(**kwargs: Any) -> OptimizerRace:
