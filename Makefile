@@ -12,6 +12,7 @@ PIP := $(PY) -m pip --disable-pip-version-check --quiet
 PORT ?= 8000
 NPM ?= npm
 VENV_STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 NODE_STAMP := node_modules/.installed
 ASSETS_STAMP := _build/web_assets/.installed
 HTML_INDEX := _build/html/index.html
@@ -28,6 +29,11 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 	touch $@
 
 venv: $(VENV_STAMP)
+
+# Test-only dependencies (PyTorch, the reference for tests/reference and benchmarks/).
+$(TEST_STAMP): $(VENV_STAMP) requirements-test.txt
+	$(PIP) install -r requirements-test.txt
+	touch $@
 
 # JavaScript the pages serve themselves (MathJax, require.js, the widgets manager).
 $(NODE_STAMP): package.json package-lock.json
@@ -73,7 +79,7 @@ serve:
 	@echo "Serving _build/html on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-test: book
+test: book $(TEST_STAMP)
 	$(PY) -m pytest --nbval-lax --doctest-modules companion tests book exercises
 
 lab: $(VENV_STAMP)

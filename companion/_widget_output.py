@@ -73,6 +73,27 @@ def blit_png(
     return buffer.getvalue(), background
 
 
+def lr_slider(
+    value: float, exponents: Sequence[float], step: float = 0.01, readout_format: str = ".2e"
+) -> widgets.FloatLogSlider:
+    """The learning-rate slider every explorer uses: η on a log scale.
+
+    ``exponents`` are the base-10 logarithms of the smallest and largest η; ``step`` is in
+    decades too (0.01: a hundred positions per factor of ten).
+    """
+    return widgets.FloatLogSlider(
+        value=value,
+        base=10,
+        min=exponents[0],
+        max=exponents[1],
+        step=step,
+        description="η",
+        readout_format=readout_format,
+        continuous_update=True,
+        layout=widgets.Layout(width="420px"),
+    )
+
+
 def snap_to_step(slider: widgets.FloatSlider | widgets.FloatLogSlider) -> None:
     """Move a slider's value onto its step grid, as the browser will.
 

@@ -8,7 +8,9 @@ The whole algorithm is one line repeated,
 
 plus the decisions around it: when to stop, and what to do when the loss blows up.
 :func:`gradient_descent` makes those decisions explicit and records everything a figure or
-a test needs: the path, the losses, the gradient norms, and why the run ended.
+a test needs: the path, the losses, the gradient norms, and why the run ended. The loop itself
+is :func:`descend`, which every other method (momentum, Adam, … in :mod:`companion.optim`)
+reuses with its own update.
 
 The Python loop over steps is deliberate: it *is* the algorithm.
 """
@@ -23,7 +25,7 @@ import numpy as np
 
 from ._validate import as_float_array, positive_number
 
-__all__ = ["STATUSES", "DescentResult", "gradient_descent", "linear_rate"]
+__all__ = ["STATUSES", "DescentResult", "descend", "gradient_descent", "linear_rate"]
 
 #: How a run can end: the gradient (or the loss change) became small, the step budget ran
 #: out, or the loss became non-finite or exploded.
@@ -161,10 +163,59 @@ def gradient_descent(
     >>> gradient_descent(J, dJ, np.array([1.0, -2.0]), lr=1.5, steps=100).status
     'diverged'
     """
-    f = _check_callable(f, "f")
-    grad = _check_callable(grad, "grad")
     x0 = as_float_array(x0, "x0")
     lr = positive_number(lr, "lr")
+
+    def update(theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return theta - lr * g  # the update: one step against the gradient
+
+    return descend(f, grad, x0, update, steps, tol=tol, loss_tol=loss_tol, blowup=blowup, lr=lr)
+
+
+def descend(
+    f: Callable[[np.ndarray], float],
+    grad: Callable[[np.ndarray], np.ndarray],
+    x0: np.ndarray,
+    update: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    steps: int,
+    *,
+    tol: float = 1e-6,
+    loss_tol: float | None = None,
+    blowup: float = 1e6,
+    lr: float = float("nan"),
+) -> DescentResult:
+    r"""The loop of every descent method: repeat ``theta = update(theta, grad(theta))``.
+
+    :func:`gradient_descent` passes the update :math:`\theta - \eta \nabla J(\theta)`;
+    :func:`companion.optim.minimize` passes one step of any optimizer. The loop around it —
+    when to stop, how to report a divergence, what to record — is the same for all of them
+    and is described in :func:`gradient_descent`.
+
+    Parameters
+    ----------
+    f, grad, x0, steps, tol, loss_tol, blowup
+        As for :func:`gradient_descent` (``x0`` may be given as integers here).
+    update : callable
+        ``update(theta, g)`` returns the next point as a *new* array (it is recorded in the
+        path); ``g`` is :math:`\nabla J(\theta)`.
+    lr : float, optional
+        The learning rate to record in the result.
+
+    Returns
+    -------
+    DescentResult
+
+    Examples
+    --------
+    >>> halve = lambda theta, g: theta / 2          # not a gradient step: any update will do
+    >>> run = descend(lambda t: float(t @ t), lambda t: 2 * t, [1.0, 1.0], halve, steps=100)
+    >>> run.status, run.steps                       # |grad| = 2.83 / 2**k <= 1e-6 at k = 22
+    ('converged', 22)
+    """
+    f = _check_callable(f, "f")
+    grad = _check_callable(grad, "grad")
+    update = _check_callable(update, "update")
+    x0 = as_float_array(x0, "x0", allow_int=True)
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
     tol = _nonnegative(tol, "tol")
@@ -185,7 +236,7 @@ def gradient_descent(
         for k in range(1, steps + 1):
             if norms[-1] <= tol:
                 break
-            theta = theta - lr * g  # the update: one step against the gradient
+            theta = update(theta, g)
             loss, g = float(f(theta)), np.asarray(grad(theta), dtype=theta.dtype)
             if not (np.isfinite(loss) and np.all(np.isfinite(theta)) and np.all(np.isfinite(g))):
                 status = "diverged"

@@ -35,6 +35,7 @@ convergence factor of momentum on a quadratic in closed form.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
@@ -43,7 +44,8 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, positive_number
-from .descent import DescentResult
+from .descent import DescentResult, descend
+from .schedules import set_lr
 
 __all__ = [
     "SGD",
@@ -1112,57 +1114,21 @@ def minimize(
     >>> run.status, run.steps                 # as gradient_descent(J, dJ, ..., lr=0.25) does
     ('converged', 23)
     """
-    if not callable(f) or not callable(grad):
-        raise TypeError("f and grad must be callable (functions of theta)")
-    x0 = as_float_array(x0, "x0", allow_int=True)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
-    tol = _at_least_zero(tol, "tol")
-    blowup = positive_number(blowup, "blowup")
-    theta = x0.copy()
+    theta = as_float_array(x0, "x0", allow_int=True).copy()  # the array the optimizer owns
     opt = optimizer([theta])
     if not isinstance(opt, Optimizer):
         raise TypeError(f"optimizer must make an Optimizer from [theta]; got {opt!r}")
     lr0 = float(opt.param_groups[0]["lr"] if schedule is None else schedule(0))
+    step_numbers = itertools.count()
 
-    loss, g = float(f(theta)), np.asarray(grad(theta), dtype=theta.dtype)
-    if g.shape != theta.shape:
-        raise ValueError(f"grad must return an array shaped like x0 {x0.shape}; got {g.shape}")
-    if not (np.isfinite(loss) and np.all(np.isfinite(g))):
-        raise ValueError(f"the loss or its gradient is not finite at x0 (J(x0) = {loss})")
-    limit = loss + blowup * (1.0 + abs(loss))
-    path, losses, norms = [theta.copy()], [loss], [float(np.linalg.norm(g))]
-    status, message = "max_steps", f"the budget of {steps} steps ran out"
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, steps + 1):
-            if norms[-1] <= tol:
-                break
-            if schedule is not None:
-                for group in opt.param_groups:
-                    group["lr"] = schedule(k - 1)
-            opt.step([g])  # the update, in place
-            loss, g = float(f(theta)), np.asarray(grad(theta), dtype=theta.dtype)
-            if not (np.isfinite(loss) and np.all(np.isfinite(theta)) and np.all(np.isfinite(g))):
-                status, message = "diverged", f"the loss became non-finite at step {k}"
-                break
-            path.append(theta.copy())
-            losses.append(loss)
-            norms.append(float(np.linalg.norm(g)))
-            if loss > limit:
-                status = "diverged"
-                message = f"the loss rose from {losses[0]:.3g} to {loss:.3g} by step {k}"
-                break
-    if status == "max_steps" and norms[-1] <= tol:
-        status, message = "converged", f"the gradient norm {norms[-1]:.3g} is at most tol = {tol:g}"
-    return DescentResult(
-        x=path[-1],
-        path=np.array(path),
-        losses=np.array(losses),
-        grad_norms=np.array(norms),
-        status=status,
-        message=message,
-        lr=lr0,
-    )
+    def update(_: np.ndarray, g: np.ndarray) -> np.ndarray:
+        k = next(step_numbers)
+        if schedule is not None:
+            set_lr(opt, schedule(k))
+        opt.step([g])  # the update, in place
+        return theta.copy()
+
+    return descend(f, grad, theta, update, steps, tol=tol, blowup=blowup, lr=lr0)
 
 
 # --- momentum on a quadratic, in closed form --------------------------------------------------

@@ -27,7 +27,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
-from ._widget_output import BlitExplorer, fit_log_limits
+from ._widget_output import BlitExplorer, fit_log_limits, lr_slider
 from .descent import DescentResult, gradient_descent
 from .plots import _STYLE, COLORS, contour_levels
 from .surfaces import Quadratic, Surface, gallery
@@ -140,17 +140,7 @@ class DescentExplorer(BlitExplorer):
         self.start_y = widgets.FloatSlider(
             value=y0, min=y_lo, max=y_hi, step=(y_hi - y_lo) / 400, description="θ₀ (y)", **slider
         )
-        self.lr = widgets.FloatLogSlider(
-            value=lr,
-            base=10,
-            min=LR_EXPONENTS[0],
-            max=LR_EXPONENTS[1],
-            step=0.01,
-            description="η",
-            readout_format=".2e",
-            continuous_update=True,
-            layout=widgets.Layout(width="420px"),
-        )
+        self.lr = lr_slider(lr, LR_EXPONENTS)
         self.steps = widgets.IntSlider(
             value=int(steps), min=10, max=5000, step=10, description="steps"
         )

@@ -29,7 +29,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ._validate import positive_number
-from ._widget_output import BlitExplorer
+from ._widget_output import BlitExplorer, lr_slider
 from .data import RegressionData, linear_regression, num_batches
 from .plots import _STYLE, COLORS
 from .training import SGDRun, minibatch_sgd
@@ -139,17 +139,7 @@ class MinibatchExplorer(BlitExplorer):
             style={"description_width": "initial"},
             layout=widgets.Layout(width="420px"),
         )
-        self.lr = widgets.FloatLogSlider(
-            value=lr,
-            base=10,
-            min=LR_EXPONENTS[0],
-            max=LR_EXPONENTS[1],
-            step=0.01,
-            description="η",
-            readout_format=".3f",
-            continuous_update=True,
-            layout=widgets.Layout(width="420px"),
-        )
+        self.lr = lr_slider(lr, LR_EXPONENTS, readout_format=".3f")
         self.epochs = widgets.IntSlider(value=int(epochs), min=1, max=20, description="epochs")
         self.seed = widgets.IntSlider(value=int(seed), min=0, max=20, description="seed")
         self.readout = widgets.HTML()

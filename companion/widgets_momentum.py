@@ -29,7 +29,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from ._widget_output import BlitExplorer, snap_to_step
+from ._widget_output import BlitExplorer, lr_slider, snap_to_step
 from .descent import DescentResult
 from .optim import SGD, minimize, momentum_rate, optimal_momentum
 from .plots import _STYLE, COLORS
@@ -168,16 +168,8 @@ class MomentumExplorer(BlitExplorer):
         self._contours = _contour_segments(self.bowl, 160)
 
         # 2. Controls, readout, output.
-        self.lr = widgets.FloatLogSlider(
-            value=lr,
-            base=10,
-            min=math.log10(lo),
-            max=math.log10(hi),
-            step=0.0005,  # fine: the rate near critical damping is sensitive to η
-            description="η",
-            readout_format=".3f",
-            continuous_update=True,
-            layout=widgets.Layout(width="420px"),
+        self.lr = lr_slider(  # a fine step: the rate near critical damping is sensitive to η
+            lr, (math.log10(lo), math.log10(hi)), step=0.0005, readout_format=".3f"
         )
         self.momentum = widgets.FloatSlider(
             value=momentum,

@@ -27,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ._widget_output import BlitExplorer, fit_log_limits, snap_to_step
+from ._widget_output import BlitExplorer, fit_log_limits, lr_slider, snap_to_step
 from .descent import DescentResult
 from .optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
 from .plots import _STYLE, COLORS
@@ -166,17 +166,7 @@ class OptimizerRace(BlitExplorer):
             )
             for key, (label, _) in RACERS.items()
         }
-        self.lr = widgets.FloatLogSlider(
-            value=lr,
-            base=10,
-            min=LR_EXPONENTS[0],
-            max=LR_EXPONENTS[1],
-            step=0.01,
-            description="η",
-            readout_format=".2e",
-            continuous_update=True,
-            layout=widgets.Layout(width="420px"),
-        )
+        self.lr = lr_slider(lr, LR_EXPONENTS)
         self.steps = widgets.IntSlider(
             value=int(steps), min=10, max=3000, step=10, description="steps"
         )
