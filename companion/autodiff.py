@@ -137,7 +137,8 @@ class Value:
         return out
 
     def sigmoid(self) -> Value:
-        out = Value(0.5 * (1 + math.tanh(0.5 * self.data)), _children=(self,), _op="σ")
+        e = math.exp(-abs(self.data))  # at most 1: 1/(1 + e^-x) for x >= 0, e^x/(1 + e^x) below
+        out = Value((1.0 if self.data >= 0 else e) / (1 + e), _children=(self,), _op="σ")
 
         def _backward():  # dσ/dx = σ(x) (1 - σ(x))
             self.grad += out.data * (1 - out.data) * out.grad

@@ -116,6 +116,15 @@ def init_weights(
     return weights.astype(dtype)
 
 
+def _is_finite_float_array(x: object) -> bool:
+    """Whether ``x`` is already what ``as_float_array`` returns: a finite float ndarray.
+
+    The layers check every input this cheap way first, and only call ``as_float_array`` —
+    which builds the message naming the layer — when the answer is no.
+    """
+    return type(x) is np.ndarray and x.dtype in DTYPES and bool(np.isfinite(x).all())
+
+
 class Layer:
     """What every layer shares: empty ``params``/``grads``, input checks and the cache check.
 
@@ -144,13 +153,16 @@ class Layer:
         raise NotImplementedError
 
     def _check_input(self, x: object) -> np.ndarray:
+        if _is_finite_float_array(x):  # the usual case, without building an error message
+            return x
         return as_float_array(x, f"{self!r}: the input x")
 
     def _check_grad(self, grad_out: object) -> np.ndarray:
         """``grad_out`` as an array of the forward's dtype, shaped like the forward's output."""
         if self._out_shape is None:
             raise RuntimeError(f"{self!r}: backward called before forward (nothing is cached)")
-        grad_out = as_float_array(grad_out, f"{self!r}.backward: grad_out")
+        if not _is_finite_float_array(grad_out):
+            grad_out = as_float_array(grad_out, f"{self!r}.backward: grad_out")
         if grad_out.shape != self._out_shape:
             raise ValueError(
                 f"{self!r}.backward: grad_out must have the shape of the forward output "
@@ -173,6 +185,15 @@ class Linear(Layer):
         \frac{\partial J}{\partial W} = x^\top \bar y \quad (\text{in}, \text{out}), \qquad
         \frac{\partial J}{\partial b} = \sum_{n=1}^{B} \bar y_n \quad (\text{out},), \qquad
         \frac{\partial J}{\partial x} = \bar y\, W^\top \quad (B, \text{in}).
+
+    PyTorch's ``nn.Linear`` computes the same, but keeps the transpose, ``weight = W.T`` of
+    shape :math:`(\text{out}, \text{in})`, and starts ``weight`` and ``bias`` uniform in
+    :math:`\pm 1/\sqrt{\text{in}}`; here ``W`` follows ``init`` and ``b`` starts at 0.
+
+    ``backward(grad_out, input_grad=False)`` writes the parameters' gradients but skips
+    :math:`\partial J / \partial x` (and returns ``None``): the first layer of a network, whose
+    input is the data, needs no more — and for a wide input that product is a third of the
+    layer's backward pass.
 
     Parameters
     ----------
@@ -251,10 +272,14 @@ class Linear(Layer):
         self._out_shape, self._dtype = (x.shape[0], self.out_features), x.dtype
         return x @ self.W + self.b
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         grad_out = self._check_grad(grad_out)
-        self.grads[0][...] = self._x.T @ grad_out  # (in, B) @ (B, out): the shape of W
-        self.grads[1][...] = grad_out.sum(axis=0)  # b was added to every row: sum the rows
+        # (in, B) times (B, out): the shape of W, written straight into grads[0] (out=).
+        # np.dot is the product @ computes, but @ is three times slower for one example.
+        np.dot(self._x.T, grad_out, out=self.grads[0])
+        np.sum(grad_out, axis=0, out=self.grads[1])  # b was added to every row: sum the rows
+        if not input_grad:  # x is the data: nothing needs its gradient
+            return None
         return grad_out @ self.W.T  # (B, out) @ (out, in): the shape of x
 
 
@@ -278,13 +303,16 @@ class ReLU(Layer):
 class Sigmoid(Layer):
     r""":math:`\sigma(x) = 1 / (1 + e^{-x})`, element-wise; :math:`\sigma' = \sigma (1 - \sigma)`.
 
-    Computed as :math:`\tfrac12 (1 + \tanh(x/2))`, which never overflows. The derivative is at
-    most 1/4, which is why deep sigmoid networks shrink their gradients layer after layer.
+    Computed from :math:`e = e^{-|x|} \le 1`, as :math:`1 / (1 + e)` for :math:`x \ge 0` and
+    :math:`e / (1 + e)` for :math:`x < 0`: it never overflows, and keeps every digit even
+    where :math:`\sigma(x)` is tiny (as PyTorch's does). The derivative is at most 1/4, which
+    is why deep sigmoid networks shrink their gradients layer after layer.
     """
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
-        self._out = 0.5 * (1 + np.tanh(0.5 * x))  # the cache: the output is all backward needs
+        e = np.exp(-np.abs(x))  # at most 1: never overflows
+        self._out = np.where(x >= 0, 1, e) / (1 + e)  # the cache: all that backward needs
         self._out_shape, self._dtype = x.shape, x.dtype
         return self._out
 
@@ -318,9 +346,27 @@ class Sequential(Layer):
     so updating ``model.params`` in place updates the layers). ``param_names`` says which is
     which: ``"0.W"``, ``"0.b"``, ``"2.W"``, ...
 
+    When its parameterized layers are all :class:`Linear` layers of one dtype (an
+    :func:`mlp`), the model also keeps every parameter in one flat array, ``flat_params``,
+    and every gradient in ``flat_grads``: each layer's ``W`` and ``b`` become *views* of
+    their part of it, so the two descriptions are the same numbers. An optimizer can then
+    update the whole model as one array, ``Adam([model.flat_params])`` stepped with
+    ``opt.step([model.flat_grads])``, which is faster for small layers than a step per
+    array; or per array, ``Adam(model.params)``, as before. Build optimizers *after* the
+    model: building it moves its layers' parameters into the flat array.
+
     Parameters
     ----------
     *layers : Layer
+
+    Attributes
+    ----------
+    layers : list of Layer
+    params, grads : list of numpy.ndarray
+    flat_params, flat_grads : numpy.ndarray or None
+        One-dimensional arrays of which ``params`` and ``grads`` are views, in order; None if
+        the layers cannot share one (a parameterized layer that is not :class:`Linear`,
+        mixed dtypes, or a layer used twice).
 
     Raises
     ------
@@ -345,6 +391,7 @@ class Sequential(Layer):
                     )
                 features, previous = layer.out_features, f"{i} {layer!r}"
         self.layers = list(layers)
+        self.flat_params, self.flat_grads = self._flatten()
         self.params = [p for layer in self.layers for p in layer.params]
         self.grads = [g for layer in self.layers for g in layer.grads]
         self.param_names = tuple(
@@ -352,6 +399,29 @@ class Sequential(Layer):
             for i, layer in enumerate(self.layers)
             for name in getattr(layer, "param_names", ())
         )
+
+    def _flatten(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Copy the layers' parameters and gradients into two flat arrays and give each layer
+        views of its parts instead; ``(None, None)`` if the layers cannot share them."""
+        owners = [layer for layer in self.layers if layer.params]
+        params = [p for layer in owners for p in layer.params]
+        if (
+            not params
+            or not all(type(layer) is Linear for layer in owners)
+            or len({id(layer) for layer in owners}) != len(owners)
+            or len({p.dtype for p in params}) != 1
+        ):
+            return None, None
+        flat_params = np.concatenate([p.ravel() for p in params])
+        flat_grads = np.concatenate([g.ravel() for layer in owners for g in layer.grads])
+        start = 0
+        for layer in owners:
+            for i, p in enumerate(layer.params):
+                part = slice(start, start + p.size)
+                layer.params[i] = flat_params[part].reshape(p.shape)
+                layer.grads[i] = flat_grads[part].reshape(p.shape)
+                start += p.size
+        return flat_params, flat_grads
 
     def __repr__(self) -> str:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
@@ -368,10 +438,18 @@ class Sequential(Layer):
             x = layer.forward(x)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Run the layers' backward passes in reverse; return the gradient for the input.
+
+        With ``input_grad=False`` a first :class:`Linear` layer skips the gradient with
+        respect to the model's input — the data, which nothing updates — and ``None`` is
+        returned; the parameters' gradients are the same.
+        """
+        for i, layer in reversed(list(enumerate(self.layers))):
+            if i == 0 and not input_grad and isinstance(layer, Linear):
+                return layer.backward(grad_out, input_grad=False)
             grad_out = layer.backward(grad_out)
-        return grad_out
+        return grad_out if input_grad else None
 
 
 def mlp(
@@ -432,7 +510,7 @@ def check_layer(
     seed: int | np.random.Generator | None = None,
     h: float = 1e-5,
 ) -> dict[str, GradientCheckResult]:
-    r"""Gradient-check a layer's ``backward`` with Chapter 1's :func:`gradient_check`.
+    r"""Gradient-check a layer's ``backward`` with Chapter 1's :func:`~companion.gradients.gradient_check`.
 
     The scalar checked is :math:`f = \sum_{ij} \text{forward}(x)_{ij}\, R_{ij}` for a fixed
     random array :math:`R` (entries of size 0.5 to 1.5, either sign): its gradient with

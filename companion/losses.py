@@ -44,7 +44,8 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     """
     logits = _check_logits(logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    shifted -= np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return shifted
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -118,10 +119,11 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     labels = _check_labels(labels, n, classes)
     log_p = log_softmax(logits)
     rows = np.arange(n)
-    loss = -float(np.mean(log_p[rows, labels]))
-    dlogits = np.exp(log_p)  # p
+    loss = -float(log_p[rows, labels].sum() / n)  # the mean of -log p_y over the batch
+    dlogits = np.exp(log_p, out=log_p)  # p, written over log p (no longer needed)
     dlogits[rows, labels] -= 1  # p - one_hot(y)
-    return loss, dlogits / n  # the mean over the batch: each row carries 1/B
+    dlogits /= n  # the mean over the batch: each row carries 1/B
+    return loss, dlogits
 
 
 def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
@@ -171,7 +173,9 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def _check_logits(logits: object) -> np.ndarray:
-    logits = as_float_array(logits, "logits")
+    usual = type(logits) is np.ndarray and logits.dtype in (np.float32, np.float64)
+    if not (usual and np.isfinite(logits).all()):  # else the full check, with its message
+        logits = as_float_array(logits, "logits")
     if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] == 0:
         raise ValueError(
             f"logits must have shape (B, C): one row of C class scores per example; got "

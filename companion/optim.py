@@ -259,6 +259,7 @@ class Optimizer:
         TypeError, ValueError
             If ``grads`` is not a list of that many arrays, or one has the wrong shape or
             dtype or is not finite. Nothing is changed then: neither a parameter nor the state.
+            (PyTorch takes a step with a nan or inf gradient; it reaches the parameters.)
         """
         grads = self._check_grads(grads)
         index = 0
@@ -604,7 +605,9 @@ class Adagrad(Optimizer):
     ``sum``
         :math:`s`. Both exist from the start, as in PyTorch.
 
-    PyTorch allows ``eps = 0``; here it must be positive.
+    PyTorch allows ``eps = 0``; here it must be positive. A parameter group's own
+    ``initial_accumulator_value`` starts its :math:`s`; PyTorch (2.13) starts every group's
+    at the value given to the constructor.
 
     Examples
     --------
@@ -1039,7 +1042,8 @@ class AdamW(Adam):
     Notes
     -----
     The state is :class:`Adam`'s. Its ``param_groups`` say ``decoupled_weight_decay: True``,
-    as PyTorch's AdamW does since it became a subclass of Adam.
+    as PyTorch's AdamW does since it became a subclass of Adam. PyTorch allows ``eps = 0``;
+    here it must be positive.
 
     Examples
     --------

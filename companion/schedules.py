@@ -220,6 +220,10 @@ def linear_warmup(lr: float, warmup_steps: int, start_lr: float = 0.0) -> Schedu
     still noisy: a warmup keeps the first steps small. Follow it with a decay using
     :func:`sequential`.
 
+    This is PyTorch's ``LinearLR`` with ``start_factor = start_lr / lr``, ``end_factor = 1``
+    and ``total_iters = warmup_steps``, except that ``LinearLR`` refuses a ``start_factor``
+    of 0: it cannot start from 0, as this schedule does by default.
+
     Parameters
     ----------
     lr : float
