@@ -64,6 +64,20 @@ COLORS: dict[str, str] = {
     "l2": PALETTE[2],
     "l1": PALETTE[4],
     "early_stopping": PALETTE[5],
+    # Chapter 7: learning-rate schedules and hyperparameter searches
+    "constant": PALETTE[7],
+    "step_decay": PALETTE[1],
+    "exponential": PALETTE[4],
+    "inverse_time": PALETTE[5],
+    "cosine": PALETTE[0],
+    "linear_warmup": PALETTE[2],
+    "warmup_cosine": PALETTE[3],
+    "grid": PALETTE[1],
+    "random": PALETTE[0],
+    # Chapter 8: second-order methods and half precision
+    "newton": PALETTE[4],
+    "conjugate_gradient": PALETTE[2],
+    "float16": PALETTE[2],
 }
 
 _STYLE = {

@@ -17,8 +17,9 @@ variance falls like :math:`1/B`; a step costs :math:`B` examples' work instead o
 - :func:`gradient_noise` measures the variance of :math:`\hat g` against :math:`B`;
 - :func:`fit` trains a model of :mod:`companion.layers` with any optimizer of
   :mod:`companion.optim` (or anything with a ``step(grads)`` method): epochs of shuffled
-  mini-batches, L2 and L1 penalties, validation, early stopping that restores the best
-  weights, divergence detection and a progress bar; it returns a :class:`History`.
+  mini-batches, an optional learning-rate schedule (:mod:`companion.schedules`), L2 and L1
+  penalties, validation, early stopping that restores the best weights, divergence
+  detection and a progress bar; it returns a :class:`History`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ._validate import as_float_array, positive_number
 from .data import batch_indices, minibatches, num_batches
 from .losses import softmax_cross_entropy
 from .optim import SGD
+from .schedules import set_lr
 
 __all__ = [
     "STATUSES",
@@ -478,6 +480,9 @@ class History:
         loss plus the penalty, over all parameters.
     step_seconds : numpy.ndarray
         Training time up to the end of each step (evaluation time excluded).
+    step_lr : numpy.ndarray
+        The learning rate of each step (of the optimizer's first parameter group; what the
+        ``schedule`` set, if any). Empty for an optimizer without ``param_groups``.
 
     Per epoch, measured at its end on whole data sets:
 
@@ -511,6 +516,7 @@ class History:
     step_loss: np.ndarray
     step_grad_norm: np.ndarray
     step_seconds: np.ndarray
+    step_lr: np.ndarray
     train_loss: np.ndarray
     train_accuracy: np.ndarray
     val_loss: np.ndarray
@@ -556,6 +562,7 @@ def fit(
     loss: Loss = softmax_cross_entropy,
     optimizer: Any = None,
     lr: float | None = None,
+    schedule: Callable[[int], float] | None = None,
     epochs: int = 10,
     batch_size: int = 32,
     shuffle: bool = True,
@@ -610,6 +617,12 @@ def fit(
         default, plain :class:`~companion.optim.SGD` with learning rate ``lr``.
     lr : float, optional
         :math:`\eta` of the default plain SGD. Give it here *or* to the optimizer, not both.
+    schedule : callable, optional
+        A learning-rate schedule (see :mod:`companion.schedules`): before step
+        :math:`k = 0, 1, 2, \dots` — counted over the whole run, not per epoch — every
+        parameter group's ``lr`` is set to ``schedule(k)``, as
+        :func:`companion.optim.minimize` does. It overrides the optimizer's own ``lr``. Needs
+        an optimizer with ``param_groups``.
     epochs : int, default 10
     batch_size : int, default 32
     shuffle : bool, default True
@@ -651,6 +664,14 @@ def fit(
     ('completed', 5, 50)
     >>> bool(history.train_accuracy[-1] > 0.9)
     True
+
+    With a schedule, the rate changes at every step (here a cosine decay over the 50 steps):
+
+    >>> from companion.schedules import cosine
+    >>> history = fit(mlp([2, 16, 3], seed=0), X, y, lr=0.1, schedule=cosine(0.1, 50),
+    ...               epochs=5, batch_size=16, seed=0)
+    >>> history.step_lr[[0, 25, 49]].round(4)
+    array([0.1   , 0.05  , 0.0001])
     """
     X = as_float_array(X, "X", allow_int=True)
     y = np.asarray(y)
@@ -678,6 +699,17 @@ def fit(
     num_batches(len(X), batch_size)  # checks batch_size
     params, grads = model.params, model.grads
     opt = _make_optimizer(optimizer, lr, params)
+    groups = getattr(opt, "param_groups", None)
+    if schedule is not None:
+        if not callable(schedule):
+            raise TypeError(
+                f"schedule must be a function of the step number, e.g. "
+                f"companion.schedules.cosine(0.1, 1000); got {schedule!r}"
+            )
+        if groups is None:
+            raise TypeError(
+                f"a schedule sets the lr of the optimizer's param_groups, and {opt!r} has none"
+            )
     rng = np.random.default_rng(seed)
 
     def loss_and_gradient(X_part: np.ndarray, y_part: np.ndarray) -> tuple | None:
@@ -697,7 +729,7 @@ def fit(
         norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
         return (float(value), norm, outputs) if math.isfinite(norm) else None
 
-    steps: dict[str, list[float]] = {"loss": [], "grad_norm": [], "seconds": []}
+    steps: dict[str, list[float]] = {"loss": [], "grad_norm": [], "seconds": [], "lr": []}
     ends: dict[str, list[float]] = {name: [] for name in _EPOCH_RECORDS}
     epoch_steps: list[int] = []
     status, message = "completed", f"all {epochs} epochs ran"
@@ -717,12 +749,16 @@ def fit(
                         break
                     if not steps["loss"]:  # the first batch sets the blow-up threshold
                         limit = result[0] + blowup * (1 + abs(result[0]))
+                    if schedule is not None:  # the rate of step k = 0, 1, 2, ...
+                        set_lr(opt, schedule(len(steps["loss"])))
                     opt.step(grads)  # the update, in place
                     now = time.perf_counter()
                     elapsed, tick = elapsed + (now - tick), now
                     steps["loss"].append(result[0])
                     steps["grad_norm"].append(result[1])
                     steps["seconds"].append(elapsed)
+                    if groups is not None:
+                        steps["lr"].append(float(groups[0]["lr"]))
 
                 # The end of the epoch: the whole training set, then the validation set.
                 train = None if status == "diverged" else loss_and_gradient(X, y)
@@ -783,6 +819,7 @@ def fit(
         step_loss=np.array(steps["loss"]),
         step_grad_norm=np.array(steps["grad_norm"]),
         step_seconds=np.array(steps["seconds"]),
+        step_lr=np.array(steps["lr"], dtype=np.float64),
         **{name: np.array(values, dtype=np.float64) for name, values in ends.items()},
         epoch_steps=np.array(epoch_steps, dtype=np.int64),
         status=status,

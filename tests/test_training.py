@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from companion.data import blobs, linear_regression
+from companion.data import blobs, linear_regression, minibatches
 from companion.descent import gradient_descent
 from companion.gradients import gradient_check
 from companion.layers import Linear, mlp
 from companion.losses import hinge_loss, mse, softmax_cross_entropy
-from companion.optim import SGD
+from companion.optim import SGD, Adam
+from companion.schedules import constant, cosine, sequential, set_lr, step_decay
 from companion.training import (
     accuracy,
     evaluate,
@@ -42,6 +43,7 @@ def assert_all_finite(history):
         "step_loss",
         "step_grad_norm",
         "step_seconds",
+        "step_lr",
         "train_loss",
         "train_accuracy",
         "val_loss",
@@ -534,6 +536,101 @@ def test_fit_explains_inconsistent_arguments(classes, kwargs, error, match):
     X, y, _, _ = classes
     with pytest.raises(error, match=match):
         fit(mlp([2, 4, 3], seed=0), X, y, progress=False, **kwargs)
+
+
+# --- fit: learning-rate schedules ----------------------------------------------------------
+
+
+def test_a_schedule_sets_the_rate_of_every_step_counted_over_the_whole_run(classes):
+    X, y, _, _ = classes
+    schedule = cosine(0.2, steps=40, min_lr=0.01)
+    history = fit(
+        mlp([2, 8, 3], seed=0),
+        X,
+        y,
+        lr=0.2,
+        schedule=schedule,
+        epochs=5,
+        batch_size=16,
+        seed=0,
+        progress=False,
+    )
+    assert history.steps == 5 * 8  # 120 examples: 8 batches per epoch
+    np.testing.assert_allclose(history.step_lr, schedule(np.arange(history.steps)), rtol=1e-15)
+
+
+def test_fit_with_a_schedule_is_the_loop_that_sets_the_rate_before_each_step(classes):
+    X, y, _, _ = classes
+    schedule = sequential([constant(0.3), step_decay(0.1, step_size=5, gamma=0.5)], [7])
+    model = mlp([2, 8, 3], seed=0)
+    history = fit(
+        model,
+        X,
+        y,
+        optimizer=functools.partial(Adam, lr=1.0, betas=(0.8, 0.9)),
+        schedule=schedule,
+        epochs=3,
+        batch_size=40,
+        seed=1,
+        progress=False,
+    )
+    # the same by hand: same batches, set_lr(schedule(k)) before step k
+    by_hand = mlp([2, 8, 3], seed=0)
+    opt = Adam(by_hand.params, lr=1.0, betas=(0.8, 0.9))
+    rng, k = np.random.default_rng(1), 0
+    for _ in range(3):
+        for X_batch, y_batch in minibatches(X, y, 40, seed=rng):
+            _, grad_out = softmax_cross_entropy(by_hand.forward(X_batch), y_batch)
+            by_hand.backward(grad_out)
+            set_lr(opt, schedule(k))
+            opt.step(by_hand.grads)
+            k += 1
+    assert history.steps == k == 9
+    for a, b in zip(model.params, by_hand.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_a_constant_schedule_changes_nothing_and_a_zero_rate_freezes_the_weights(classes):
+    X, y, _, _ = classes
+    runs = {}
+    for name, schedule in (("plain", None), ("constant", constant(0.1))):
+        model = mlp([2, 8, 3], seed=0)
+        runs[name] = (
+            fit(model, X, y, lr=0.1, schedule=schedule, epochs=3, seed=0, progress=False),
+            model,
+        )
+    np.testing.assert_array_equal(runs["plain"][0].step_loss, runs["constant"][0].step_loss)
+    np.testing.assert_array_equal(runs["plain"][1].params[0], runs["constant"][1].params[0])
+    np.testing.assert_array_equal(runs["plain"][0].step_lr, np.full(12, 0.1))
+    # a rate of 0 after the first epoch (4 steps of 32): the weights stop moving
+    frozen = fit(
+        mlp([2, 8, 3], seed=0),
+        X,
+        y,
+        lr=0.1,
+        schedule=sequential([constant(0.1), constant(0.0)], [4]),
+        epochs=3,
+        seed=0,
+        progress=False,
+    )
+    assert frozen.train_loss[0] == frozen.train_loss[1] == frozen.train_loss[2]
+    assert frozen.train_loss[0] == runs["plain"][0].train_loss[0]
+
+
+def test_a_schedule_needs_a_function_and_an_optimizer_with_param_groups(classes):
+    X, y, _, _ = classes
+    with pytest.raises(TypeError, match="function of the step"):
+        fit(mlp([2, 4, 3], seed=0), X, y, lr=0.1, schedule=0.1, progress=False)
+
+    class Bare:
+        def step(self, grads): ...
+
+    with pytest.raises(TypeError, match="param_groups"):
+        fit(mlp([2, 4, 3], seed=0), X, y, optimizer=Bare(), schedule=constant(0.1), progress=False)
+    history = fit(mlp([2, 4, 3], seed=0), X, y, optimizer=Bare(), epochs=1, progress=False)
+    assert history.steps == 4 and history.step_lr.size == 0  # no rate to record
+    with pytest.raises(ValueError, match="lr"):  # a schedule that returns a negative rate
+        fit(mlp([2, 4, 3], seed=0), X, y, lr=0.1, schedule=lambda t: -1.0, progress=False)
 
 
 def test_fit_refuses_data_of_different_lengths(classes):

@@ -1,0 +1,577 @@
+r"""Choosing hyperparameters: the learning-rate range test, grid and random search (Chapter 7).
+
+- :func:`lr_range_test` trains for a short run while the learning rate grows exponentially
+  from tiny to huge, records the (smoothed) loss, stops when it blows up, and suggests a
+  rate (Smith, 2017).
+- :func:`grid_search` and :func:`random_search` run an *objective* — any function of a dict
+  of hyperparameters that returns a score — on a grid or on random draws from a search
+  space of :class:`Range` objects, and return a :class:`SearchResult` (Bergstra & Bengio,
+  2012).
+- :func:`one_important` is a toy objective of two hyperparameters of which only one
+  matters: the situation in which random search beats a grid.
+
+>>> space = {"lr": log_uniform(1e-4, 1.0), "l2": log_uniform(1e-6, 1e-2)}
+>>> result = random_search(lambda p: (np.log10(p["lr"]) + 2) ** 2, space, trials=20, seed=0)
+>>> len(result.scores), bool(0.002 < result.best["lr"] < 0.05)
+(20, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .data import minibatches
+from .losses import softmax_cross_entropy
+from .optim import SGD
+from .schedules import set_lr
+from .training import _count, _nonnegative
+
+__all__ = [
+    "Range",
+    "RangeTest",
+    "SearchResult",
+    "grid_search",
+    "log_uniform",
+    "lr_range_test",
+    "one_important",
+    "random_search",
+    "uniform",
+]
+
+Seed = int | np.random.Generator | None
+
+
+# --- the learning-rate range test --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RangeTest:
+    r"""What :func:`lr_range_test` recorded: one entry per step taken.
+
+    Attributes
+    ----------
+    lrs : numpy.ndarray
+        The learning rate of each step, growing exponentially.
+    losses : numpy.ndarray
+        The loss of each step's mini-batch, computed just before the step with ``lrs[k]``.
+    smoothed : numpy.ndarray
+        The bias-corrected exponentially weighted average of ``losses`` (Chapter 5's EWMA with
+        Adam's correction): :math:`a_k = \beta a_{k-1} + (1 - \beta)\,\ell_k`,
+        :math:`\bar\ell_k = a_k / (1 - \beta^{k+1})`.
+    status : {"diverged", "completed"}
+        ``"diverged"`` if the smoothed loss rose above ``diverge`` times its minimum (or the
+        loss stopped being finite) before ``max_lr`` was reached.
+    message : str
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    status: str
+    message: str
+
+    @property
+    def min_loss_lr(self) -> float:
+        """The learning rate at which the smoothed loss was lowest."""
+        return float(self.lrs[np.argmin(self.smoothed)])
+
+    @property
+    def suggestion(self) -> float:
+        r"""The suggested learning rate: a tenth of :attr:`min_loss_lr`.
+
+        At the minimum of the smoothed loss the rate is already at the edge: a few steps
+        later the loss turns up. One order of magnitude below it, the rate is still large —
+        training is fast — but safely away from that edge. (This is the ``lr_min`` rule of
+        the fastai library. Another common rule takes the rate where the smoothed loss falls
+        fastest; on a short, noisy test it is less stable.)
+        """
+        return self.min_loss_lr / 10
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+
+def lr_range_test(
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    optimizer: Callable[[list[np.ndarray]], Any] = SGD,
+    loss: Callable = softmax_cross_entropy,
+    min_lr: float = 1e-5,
+    max_lr: float = 10.0,
+    steps: int = 100,
+    batch_size: int = 32,
+    l2: float = 0.0,
+    smoothing: float = 0.9,
+    diverge: float = 4.0,
+    seed: Seed = None,
+) -> RangeTest:
+    r"""The learning-rate range test: train briefly while the rate grows from tiny to huge.
+
+    Step :math:`k = 0, \dots, K-1` uses the rate
+
+    .. math::
+
+        \eta_k = \eta_{\min} \left(\frac{\eta_{\max}}{\eta_{\min}}\right)^{k/(K-1)},
+
+    a straight line on a log axis. At first :math:`\eta_k` is too small to change anything and
+    the loss stays flat; then it starts to fall; then the steps become too large and the loss
+    shoots up. The test records every mini-batch loss, smooths it with a bias-corrected
+    exponentially weighted average (decay ``smoothing``), and stops as soon as the smoothed
+    loss exceeds ``diverge`` times its lowest value. The result suggests a rate
+    (:attr:`RangeTest.suggestion`: a tenth of the rate at the lowest smoothed loss). Smith
+    (2017) introduced the test, with a linear ramp, to find the bounds of a cyclical schedule;
+    the exponential ramp and the smoothing are the common form today.
+
+    One run costs ``steps`` mini-batch steps — a fraction of an epoch's budget on large data.
+    The model's weights are restored at the end, so the same model can then be trained.
+
+    Parameters
+    ----------
+    model : Layer
+        Has ``forward``, ``backward``, ``params`` and ``grads`` (see :mod:`companion.layers`).
+    X, y : array_like
+        The training examples.
+    optimizer : callable, default SGD
+        Builds the optimizer from the parameter list, e.g.
+        ``functools.partial(SGD, momentum=0.9)``; it needs ``param_groups`` (its own ``lr`` is
+        replaced at every step).
+    loss : callable, default softmax_cross_entropy
+        ``loss(outputs, targets) -> (value, d value / d outputs)``.
+    min_lr, max_lr : float, default 1e-5 and 10
+        The first and the last rate, :math:`0 < \eta_{\min} < \eta_{\max}`.
+    steps : int, default 100
+        :math:`K \ge 2`, the most steps taken.
+    batch_size : int, default 32
+    l2 : float, default 0
+        :math:`\lambda_2`, added to the weights' gradients as in
+        :func:`companion.training.fit` (the recorded loss is the data loss alone).
+    smoothing : float, default 0.9
+        :math:`\beta \in [0, 1)`; 0 records the raw losses. The average remembers about
+        :math:`1/(1 - \beta)` steps and lags that far behind the raw losses: keep it a small
+        fraction of ``steps``, or the minimum shifts towards larger rates.
+    diverge : float, default 4
+        Stop when the smoothed loss exceeds this multiple (> 1) of its minimum so far.
+    seed : int or numpy.random.Generator, optional
+        Decides the order of the examples.
+
+    Returns
+    -------
+    RangeTest
+
+    Examples
+    --------
+    >>> from companion.data import blobs
+    >>> from companion.layers import mlp
+    >>> X, y = blobs(100, centers=3, seed=0)
+    >>> model = mlp([2, 16, 3], seed=0)
+    >>> before = model.params[0].copy()
+    >>> test = lr_range_test(model, X, y, min_lr=1e-4, max_lr=100.0, steps=200, seed=0)
+    >>> test.status, bool(np.array_equal(model.params[0], before))   # weights restored
+    ('diverged', True)
+    >>> bool(test.lrs[0] < test.suggestion < test.min_loss_lr < test.lrs[-1])
+    True
+    """
+    min_lr, max_lr = _positive(min_lr, "min_lr"), _positive(max_lr, "max_lr")
+    if min_lr >= max_lr:
+        raise ValueError(f"min_lr must be below max_lr; got {min_lr!r} and {max_lr!r}")
+    steps, batch_size = _count(steps, "steps"), _count(batch_size, "batch_size")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2; got {steps}")
+    l2 = _nonnegative(l2, "l2")
+    if not (isinstance(smoothing, numbers.Real) and 0 <= smoothing < 1):
+        raise ValueError(f"smoothing must be a number in [0, 1); got {smoothing!r}")
+    if not (isinstance(diverge, numbers.Real) and diverge > 1):
+        raise ValueError(f"diverge must be a number above 1; got {diverge!r}")
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"X and y must have the same, non-zero number of rows; got {X.shape}")
+    params, grads = model.params, model.grads
+    opt = optimizer(params)
+    if getattr(opt, "param_groups", None) is None:
+        raise TypeError(f"optimizer must build an optimizer with param_groups; got {opt!r}")
+
+    rng = np.random.default_rng(seed)
+    rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
+    saved = [p.copy() for p in params]
+    lrs, losses, smoothed = [], [], []
+    average, best = 0.0, math.inf
+    status, message = "completed", f"reached max_lr = {max_lr:g} without diverging"
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for k, (lr, (X_batch, y_batch)) in enumerate(
+                zip(rates, _endless(X, y, batch_size, rng), strict=False)
+            ):
+                outputs = model.forward(X_batch)
+                finite = bool(np.all(np.isfinite(outputs)))
+                if finite:
+                    value, grad_out = loss(outputs, y_batch)
+                    finite = math.isfinite(value) and bool(np.all(np.isfinite(grad_out)))
+                if not finite:
+                    status, message = "diverged", f"the loss stopped being finite at lr = {lr:.3g}"
+                    break
+                average = smoothing * average + (1 - smoothing) * value
+                smooth = average / (1 - smoothing ** (k + 1))  # the bias correction
+                lrs.append(lr), losses.append(value), smoothed.append(smooth)
+                if smooth > diverge * best:
+                    status = "diverged"
+                    message = f"the smoothed loss passed {diverge:g}x its minimum at lr = {lr:.3g}"
+                    break
+                best = min(best, smooth)
+                model.backward(grad_out)
+                if l2 > 0:
+                    for p, g in zip(params, grads, strict=True):
+                        if p.ndim >= 2:  # weights only, as fit does
+                            g += l2 * p
+                set_lr(opt, lr)
+                opt.step(grads)
+    finally:
+        for p, s in zip(params, saved, strict=True):
+            p[...] = s
+    if not lrs:
+        raise ValueError(f"the loss was not finite at the first step (lr = {min_lr:g})")
+    return RangeTest(np.array(lrs), np.array(losses), np.array(smoothed), status, message)
+
+
+def _endless(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator) -> Iterator:
+    """Mini-batches of epoch after epoch, each epoch in a new order."""
+    while True:
+        yield from minibatches(X, y, batch_size, shuffle=True, seed=rng)
+
+
+# --- search spaces --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Range:
+    r"""The interval a hyperparameter is searched in, on a linear or a logarithmic scale.
+
+    On a log scale (``log=True``) equal *ratios* count as equal distances: from
+    :math:`10^{-4}` to :math:`10^{-3}` is as far as from :math:`0.1` to :math:`1`. That is
+    the right scale for a learning rate or a penalty, whose useful values span orders of
+    magnitude. Build one with :func:`uniform` or :func:`log_uniform`.
+
+    Attributes
+    ----------
+    low, high : float
+    log : bool
+    """
+
+    low: float
+    high: float
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("low", "high"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a number; got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite; got {value!r}")
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high; got {self.low!r} and {self.high!r}")
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log scale needs low > 0; got {self.low!r}")
+
+    def _to_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map u in [0, 1] to the range, linearly or on a log scale."""
+        if self.log:
+            return np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+        return self.low + u * (self.high - self.low)
+
+    def grid(self, points: int) -> np.ndarray:
+        r"""``points`` values at the centres of equal slices of the range.
+
+        The :math:`i`-th of :math:`k` points sits at the fraction :math:`(i + \frac12)/k` of
+        the (log) range, so every point stands for an equal share of it, as a random draw
+        does on average. (``np.linspace`` and ``np.logspace`` put points on the ends
+        instead, which spends two of them on the extremes.)
+
+        Examples
+        --------
+        >>> log_uniform(1e-4, 1.0).grid(2)
+        array([0.001, 0.1  ])
+        >>> uniform(0.0, 1.0).grid(4)
+        array([0.125, 0.375, 0.625, 0.875])
+        """
+        points = _count(points, "points")
+        return self._to_unit((np.arange(points) + 0.5) / points)
+
+    def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
+        """Draws, uniform on the range's scale (log-uniform for ``log=True``).
+
+        Examples
+        --------
+        >>> draws = log_uniform(1e-3, 1.0).sample(np.random.default_rng(0), 10_000)
+        >>> round(float(np.mean(draws < 0.01)), 2)       # a third of the log range
+        0.33
+        """
+        u = rng.random(size)
+        return self._to_unit(u) if size is not None else float(self._to_unit(np.asarray(u)))
+
+
+def uniform(low: float, high: float) -> Range:
+    """A hyperparameter drawn uniformly from ``[low, high]``.
+
+    Examples
+    --------
+    >>> uniform(0.0, 0.99)
+    Range(low=0.0, high=0.99, log=False)
+    """
+    return Range(low, high, log=False)
+
+
+def log_uniform(low: float, high: float) -> Range:
+    r"""A hyperparameter whose logarithm is drawn uniformly: as likely to fall in
+    :math:`[10^{-4}, 10^{-3}]` as in :math:`[10^{-2}, 10^{-1}]`.
+
+    Examples
+    --------
+    >>> log_uniform(1e-4, 1e-1).grid(3)
+    array([0.00031623, 0.00316228, 0.03162278])
+    """
+    return Range(low, high, log=True)
+
+
+# --- grid and random search --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The trials of :func:`grid_search` or :func:`random_search`, in the order they ran.
+
+    Attributes
+    ----------
+    trials : tuple of dict
+        The hyperparameters of each trial.
+    scores : numpy.ndarray
+        The objective's value for each trial (NaN where it was not finite).
+    maximize : bool
+        Whether a higher score is better.
+    """
+
+    trials: tuple[dict[str, float], ...]
+    scores: np.ndarray
+    maximize: bool
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.trials[0])
+
+    def values(self, name: str) -> np.ndarray:
+        """The values hyperparameter ``name`` took, one per trial."""
+        return np.array([trial[name] for trial in self.trials])
+
+    @property
+    def _ranked(self) -> np.ndarray:
+        """Trial indices from best to worst; non-finite scores last."""
+        key = -self.scores if self.maximize else self.scores
+        return np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")
+
+    @property
+    def best_index(self) -> int:
+        return int(self._ranked[0])
+
+    @property
+    def best(self) -> dict[str, float]:
+        """The hyperparameters of the best trial."""
+        return dict(self.trials[self.best_index])
+
+    @property
+    def best_score(self) -> float:
+        return float(self.scores[self.best_index])
+
+    @property
+    def best_so_far(self) -> np.ndarray:
+        """The best score among the first 1, 2, … trials (NaN until a score is finite)."""
+        worst = -np.inf if self.maximize else np.inf
+        scores = np.where(np.isnan(self.scores), worst, self.scores)
+        running = (np.maximum if self.maximize else np.minimum).accumulate(scores)
+        return np.where(np.isinf(running), np.nan, running)
+
+    def table(self, top: int | None = None) -> str:
+        """The trials as a text table, best first (``top`` rows at most).
+
+        Examples
+        --------
+        >>> space = {"x": uniform(0.0, 1.0)}
+        >>> print(grid_search(lambda p: (p["x"] - 0.3) ** 2, space, points=3).table(top=2))
+        rank        x     score
+           1   0.1667   0.01778
+           2      0.5      0.04
+        """
+        rows = [["rank", *self.names, "score"]]
+        for rank, i in enumerate(self._ranked[:top], start=1):
+            rows.append([str(rank), *(f"{v:.4g}" for v in self.trials[i].values())])
+            rows[-1].append(f"{self.scores[i]:.4g}")
+        widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
+        return "\n".join(
+            "   ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+        )
+
+
+def grid_search(
+    objective: Callable[[dict[str, float]], float],
+    space: Mapping[str, Range],
+    points: int | Mapping[str, int],
+    maximize: bool = False,
+) -> SearchResult:
+    r"""Try every combination of ``points`` values per hyperparameter.
+
+    With :math:`k` points on each of :math:`d` axes the budget is :math:`k^d` trials — but
+    every hyperparameter takes only :math:`k` distinct values. If only one of them matters,
+    :math:`k^d` trials test just :math:`k` values of it (Bergstra & Bengio, 2012): see
+    :func:`random_search`. The points of each axis are :meth:`Range.grid`'s.
+
+    Parameters
+    ----------
+    objective : callable
+        ``objective(params) -> float`` for a dict ``{name: value}`` of hyperparameters, e.g.
+        a validation loss. A non-finite value (a diverged run) is recorded as NaN and never
+        wins.
+    space : mapping of str to Range
+    points : int or mapping of str to int
+        Points per axis: one number for all, or one per name.
+    maximize : bool, default False
+        Higher scores are better (e.g. an accuracy) instead of lower.
+
+    Returns
+    -------
+    SearchResult
+
+    Examples
+    --------
+    >>> space = {"lr": log_uniform(1e-3, 1.0), "momentum": uniform(0.0, 0.9)}
+    >>> result = grid_search(lambda p: p["lr"] * (1 - p["momentum"]), space, points=3)
+    >>> len(result.trials), len(set(result.values("lr")))           # 9 trials, 3 rates
+    (9, 3)
+    """
+    space = _check_space(space)
+    if isinstance(points, Mapping):
+        if set(points) != set(space):
+            raise ValueError(
+                f"points must name every hyperparameter {sorted(space)}; got {sorted(points)}"
+            )
+        axes = [space[name].grid(points[name]) for name in space]
+    else:
+        axes = [r.grid(points) for r in space.values()]
+    trials = [
+        dict(zip(space, map(float, combo), strict=True)) for combo in itertools.product(*axes)
+    ]
+    return _run(objective, trials, maximize)
+
+
+def random_search(
+    objective: Callable[[dict[str, float]], float],
+    space: Mapping[str, Range],
+    trials: int,
+    seed: Seed = None,
+    maximize: bool = False,
+) -> SearchResult:
+    r"""Try ``trials`` independent random draws from the search space.
+
+    Every trial draws every hyperparameter afresh (log-uniformly on a log :class:`Range`),
+    so :math:`n` trials test :math:`n` distinct values of *each* hyperparameter. When only a
+    few hyperparameters matter — the usual case, and which ones differs from problem to
+    problem — that covers the important ones far better than a grid of the same budget
+    (Bergstra & Bengio, 2012). It also needs no budget of the form :math:`k^d`, can be
+    stopped or extended at any time, and its trials are independent (run them in parallel).
+
+    Parameters
+    ----------
+    objective : callable
+        ``objective(params) -> float``, as for :func:`grid_search`.
+    space : mapping of str to Range
+    trials : int
+    seed : int or numpy.random.Generator, optional
+    maximize : bool, default False
+
+    Returns
+    -------
+    SearchResult
+
+    Examples
+    --------
+    >>> space = {"lr": log_uniform(1e-3, 1.0), "momentum": uniform(0.0, 0.9)}
+    >>> result = random_search(lambda p: p["lr"], space, trials=9, seed=0)
+    >>> len(set(result.values("lr"))), bool(result.best["lr"] == result.values("lr").min())
+    (9, True)
+    """
+    space = _check_space(space)
+    trials = _count(trials, "trials")
+    rng = np.random.default_rng(seed)
+    draws = [{name: r.sample(rng) for name, r in space.items()} for _ in range(trials)]
+    return _run(objective, draws, maximize)
+
+
+def _run(objective: Callable, trials: list[dict[str, float]], maximize: bool) -> SearchResult:
+    if not callable(objective):
+        raise TypeError(
+            f"objective must be a function of a dict of hyperparameters; got {objective!r}"
+        )
+    scores = []
+    for params in trials:
+        score = float(objective(dict(params)))
+        scores.append(score if math.isfinite(score) else math.nan)
+    return SearchResult(tuple(trials), np.array(scores), bool(maximize))
+
+
+def _check_space(space: object) -> dict[str, Range]:
+    if not isinstance(space, Mapping) or not space:
+        raise TypeError(f"space must be a non-empty dict of name -> Range; got {space!r}")
+    for name, r in space.items():
+        if not isinstance(r, Range):
+            raise TypeError(
+                f"space[{name!r}] must be a Range (uniform(...) or log_uniform(...)); got {r!r}"
+            )
+    return dict(space)
+
+
+def _positive(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return float(value)
+
+
+# --- a toy objective where one hyperparameter matters -----------------------------------------
+
+
+def one_important(
+    important: float | np.ndarray,
+    unimportant: float | np.ndarray,
+    peak: float = 0.37,
+    width: float = 0.06,
+) -> float | np.ndarray:
+    r"""A score (higher is better) of two hyperparameters in :math:`[0, 1]`, of which only the
+    first matters much:
+
+    .. math::
+
+        f(x, y) = g(x) + 0.1\,h(y), \qquad
+        g(x) = \exp\!\Bigl(-\frac{(x - p)^2}{2 w^2}\Bigr), \qquad
+        h(y) = 1 - (y - \tfrac12)^2,
+
+    a narrow bump of width :math:`w` at :math:`x = p` in the important direction, and a
+    gentle hump in the unimportant one. Bergstra & Bengio (2012, Figure 1) drew this
+    situation to explain why random search finds good settings that a grid misses. The
+    function is vectorized (it draws its own contour plot).
+
+    Examples
+    --------
+    >>> round(one_important(0.37, 0.5), 3), round(one_important(0.5, 0.5), 3)
+    (1.1, 0.196)
+    """
+    x, y = np.asarray(important, dtype=np.float64), np.asarray(unimportant, dtype=np.float64)
+    value = np.exp(-((x - peak) ** 2) / (2 * width**2)) + 0.1 * (1 - (y - 0.5) ** 2)
+    return float(value) if value.ndim == 0 else value
