@@ -5,6 +5,11 @@
 #   make lab    open the notebooks in JupyterLab (widgets work there; LAB_ARGS=... passes options)
 #   make clean  remove build outputs (keeps .venv and node_modules)
 
+# One BLAS thread: the book's matrices are small, and on a busy 2-core machine OpenBLAS's extra
+# threads spin-wait (a chapter that trains networks ran 3x slower with them). Override to taste.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -40,9 +45,9 @@ $(NODE_STAMP): package.json package-lock.json
 	$(NPM) ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-# New assets: drop the HTML output too, or Sphinx (seeing no changed page) would not recopy
-# them into _build/html/_static. The notebook execution cache is kept.
-$(ASSETS_STAMP): $(NODE_STAMP) scripts/vendor_assets.py
+# New assets (or new CSS in theme/): drop the HTML output too, or Sphinx (seeing no changed
+# page) would not recopy them into _build/html/_static. The notebook execution cache is kept.
+$(ASSETS_STAMP): $(NODE_STAMP) scripts/vendor_assets.py $(wildcard theme/*)
 	$(PYTHON) scripts/vendor_assets.py
 	rm -rf _build/html
 	touch $@

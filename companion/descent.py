@@ -40,7 +40,7 @@ class DescentResult:
     ----------
     x : numpy.ndarray
         The final point :math:`\theta` (the last finite one if the run diverged).
-    path : numpy.ndarray, shape (steps + 1, *x.shape)
+    path : numpy.ndarray, shape ``(steps + 1, *x.shape)``
         Every point visited, the start included. Always finite.
     losses : numpy.ndarray, shape (steps + 1,)
         :math:`J` at every point of ``path``. Always finite.

@@ -510,7 +510,8 @@ def check_layer(
     seed: int | np.random.Generator | None = None,
     h: float = 1e-5,
 ) -> dict[str, GradientCheckResult]:
-    r"""Gradient-check a layer's ``backward`` with Chapter 1's :func:`~companion.gradients.gradient_check`.
+    r"""Gradient-check a layer's ``backward`` (Chapter 1's
+    :func:`~companion.gradients.gradient_check`).
 
     The scalar checked is :math:`f = \sum_{ij} \text{forward}(x)_{ij}\, R_{ij}` for a fixed
     random array :math:`R` (entries of size 0.5 to 1.5, either sign): its gradient with

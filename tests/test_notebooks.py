@@ -79,3 +79,27 @@ def test_setup_cell_does_nothing_where_companion_is_installed():
     exec(code.replace('"companion"', '"no_such_module_xyz"'), {"get_ipython": FakeIPython})  # noqa: S102
     assert len(calls) == 1 and calls[0][0] == "pip"
     assert f"@v{companion.__version__}" in calls[0][1]
+
+
+# A link from a notebook into the published book or into the repository's files.
+BOOK_LINK = re.compile(r"gradient-descent-course/book/([\w/]+)\.html")
+REPO_FILE_LINK = re.compile(r"gradient-descent-course/blob/main/([\w/.-]+\.ipynb)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_links_to_the_book_and_the_repository_resolve(path):
+    """A renamed chapter or exercise must not leave a notebook linking to a missing page."""
+    text = path.read_text(encoding="utf-8")
+    toc = (ROOT / "_toc.yml").read_text()
+    for page in BOOK_LINK.findall(text):
+        assert f"file: book/{page}\n" in toc, f"links to book/{page}.html, which is not built"
+    for file in REPO_FILE_LINK.findall(text):
+        assert (ROOT / file).is_file(), f"links to {file}, which does not exist"
+
+
+def test_the_link_checker_sees_links():
+    chapter_links = [
+        link for path in CHAPTERS for link in REPO_FILE_LINK.findall(path.read_text())
+    ]
+    exercise_links = [link for path in EXERCISES for link in BOOK_LINK.findall(path.read_text())]
+    assert chapter_links and exercise_links

@@ -26,7 +26,11 @@ CHAPTERS = sorted(
     for path in (ROOT / "book").glob("*.ipynb")
     if f"file: book/{path.stem}" in (ROOT / "_toc.yml").read_text()
 )
-APPENDIX = ["book/appendix/running.html", "book/appendix/references.html"]
+APPENDIX = sorted(
+    f"book/appendix/{path.stem}.html"
+    for path in (ROOT / "book" / "appendix").glob("*.md")
+    if f"file: book/appendix/{path.stem}" in (ROOT / "_toc.yml").read_text()
+)
 
 #: The files the pages load instead of CDN copies (see _config.yml and scripts/vendor_assets.py).
 VENDORED = {

@@ -7,7 +7,7 @@ In an exercise notebook::
 
 runs your function on several inputs and says what is wrong, e.g. "looks like a forward
 difference", rather than just "wrong". Each exercise's items live in one module
-(:mod:`companion.exercises.ex01`, ...); a batch grader reuses the same items.
+(``companion.exercises.ex01``, ...); a batch grader reuses the same items.
 """
 
 from __future__ import annotations
