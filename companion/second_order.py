@@ -24,13 +24,14 @@ ill-conditioned test problem.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Callable
 
 import numpy as np
 
 from ._validate import as_float_array, positive_number
-from .descent import DescentResult
+from .descent import DescentResult, descend
 from .surfaces import Quadratic
 
 __all__ = [
@@ -354,40 +355,8 @@ def _iterate(
     update: Callable[[np.ndarray, np.ndarray], np.ndarray],
     method: str,
 ) -> DescentResult:
-    """The loop shared by both methods: step until the gradient is small or the budget ends."""
-    if not callable(f) or not callable(grad):
-        raise TypeError("f and grad must be functions of theta")
+    """The loop shared by both methods: :func:`companion.descent.descend` with their update,
+    on ``x0`` flattened to a float64 vector, each message naming the method."""
     theta = as_float_array(x0, "x0", allow_int=True).astype(np.float64).reshape(-1)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a non-negative number; got {tol!r}")
-    g = np.asarray(grad(theta), dtype=np.float64)
-    if g.shape != theta.shape:
-        raise ValueError(f"grad must return an array shaped like x0 {theta.shape}; got {g.shape}")
-    path, losses, norms = [theta], [float(f(theta))], [float(np.linalg.norm(g))]
-    status, message = "max_steps", f"the budget of {steps} steps ran out"
-    for k in range(1, steps + 1):
-        if norms[-1] <= tol:
-            break
-        theta = update(theta, g)
-        g = np.asarray(grad(theta), dtype=np.float64)
-        loss = float(f(theta))
-        if not (np.isfinite(loss) and np.all(np.isfinite(theta)) and np.all(np.isfinite(g))):
-            status, message = "diverged", f"{method}: the loss became non-finite at step {k}"
-            break
-        path.append(theta)
-        losses.append(loss)
-        norms.append(float(np.linalg.norm(g)))
-    if status == "max_steps" and norms[-1] <= tol:
-        status = "converged"
-        message = f"{method}: the gradient norm {norms[-1]:.3g} is at most tol = {tol:g}"
-    return DescentResult(
-        x=path[-1],
-        path=np.array(path),
-        losses=np.array(losses),
-        grad_norms=np.array(norms),
-        status=status,
-        message=message,
-        lr=float("nan"),
-    )
+    result = descend(f, grad, theta, update, steps, tol=tol)
+    return dataclasses.replace(result, message=f"{method}: {result.message}")
