@@ -98,8 +98,6 @@ def test_links_to_the_book_and_the_repository_resolve(path):
 
 
 def test_the_link_checker_sees_links():
-    chapter_links = [
-        link for path in CHAPTERS for link in REPO_FILE_LINK.findall(path.read_text())
-    ]
+    chapter_links = [link for path in CHAPTERS for link in REPO_FILE_LINK.findall(path.read_text())]
     exercise_links = [link for path in EXERCISES for link in BOOK_LINK.findall(path.read_text())]
     assert chapter_links and exercise_links
