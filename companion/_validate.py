@@ -10,6 +10,16 @@ import numbers
 
 import numpy as np
 
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def is_finite_float_array(value: object) -> bool:
+    """Whether ``value`` already is what :func:`as_float_array` returns: a finite float32 or
+    float64 ndarray. A cheap test for hot paths, which build an error message only if not."""
+    if type(value) is not np.ndarray or value.dtype not in FLOAT_DTYPES:
+        return False
+    return bool(np.isfinite(value).all())
+
 
 def as_float_array(value: object, name: str, *, allow_int: bool = False) -> np.ndarray:
     """Return ``value`` as a finite floating-point array, or raise naming ``name``.
@@ -17,6 +27,8 @@ def as_float_array(value: object, name: str, *, allow_int: bool = False) -> np.n
     Integer input is refused unless ``allow_int`` (then it is converted to float64): a
     finite-difference step added to an integer array would be silently truncated.
     """
+    if is_finite_float_array(value):  # the usual case: nothing to convert
+        return value
     try:
         array = np.asarray(value)
     except Exception as error:  # ragged lists and the like
@@ -49,3 +61,19 @@ def positive_number(value: object, name: str) -> float:
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number; got {value!r}")
     return value
+
+
+def positive_int(value: object, name: str) -> int:
+    """Return ``value`` as an int if it is an integer of at least 1, or raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive integer; got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def nonnegative_number(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a real number of at least 0, or raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+    return float(value)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, nonnegative_number, positive_int
 from .surfaces import Quadratic
 
 __all__ = [
@@ -57,8 +57,8 @@ def num_batches(n: int, batch_size: int) -> int:
     >>> num_batches(100, 32), num_batches(96, 32), num_batches(5, 100)
     (4, 3, 1)
     """
-    n = _positive_int(n, "n")
-    batch_size = _positive_int(batch_size, "batch_size")
+    n = positive_int(n, "n")
+    batch_size = positive_int(batch_size, "batch_size")
     return -(-n // batch_size)  # ceiling division
 
 
@@ -112,8 +112,8 @@ def batch_indices(
     >>> sorted(order.tolist())                     # a permutation: each index once
     [0, 1, 2, 3, 4, 5, 6]
     """
-    n = _positive_int(n, "n")
-    batch_size = _positive_int(batch_size, "batch_size")
+    n = positive_int(n, "n")
+    batch_size = positive_int(batch_size, "batch_size")
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         yield order[start : start + batch_size]  # the last slice stops at n by itself
@@ -282,10 +282,10 @@ def linear_regression(
     """
     theta = as_float_array(theta_true, "theta_true", allow_int=True).reshape(-1)
     d = theta.size
-    n = _positive_int(n, "n")
+    n = positive_int(n, "n")
     if n < d:
         raise ValueError(f"n must be at least the number of features {d}; got {n}")
-    noise = _nonnegative(noise, "noise")
+    noise = nonnegative_number(noise, "noise")
     if not isinstance(correlation, numbers.Real) or not (-1.0 / max(d - 1, 1) < correlation < 1.0):
         raise ValueError(
             f"correlation must lie in (-1/(d-1), 1) = ({-1 / max(d - 1, 1):.3g}, 1); "
@@ -341,8 +341,8 @@ def two_moons(
     >>> X.shape, y.tolist()
     ((7, 2), [0, 0, 0, 0, 1, 1, 1])
     """
-    n = _positive_int(n, "n")
-    noise = _nonnegative(noise, "noise")
+    n = positive_int(n, "n")
+    noise = nonnegative_number(noise, "noise")
     rng = np.random.default_rng(seed)
     n0 = n - n // 2
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n // 2)
@@ -390,10 +390,10 @@ def blobs(
     >>> X.shape, y.tolist(), np.round(X[y == 1].mean(axis=0))
     ((8, 2), [0, 0, 0, 0, 1, 1, 1, 1], array([5., 5.]))
     """
-    n = _positive_int(n, "n")
-    std = _nonnegative(std, "std")
+    n = positive_int(n, "n")
+    std = nonnegative_number(std, "std")
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _positive_int(centers, "centers")
+        k = positive_int(centers, "centers")
         angle = 2 * np.pi * np.arange(k) / k
         centers = 3.0 * np.column_stack([np.cos(angle), np.sin(angle)])
     centers = as_float_array(centers, "centers", allow_int=True)
@@ -588,17 +588,3 @@ def digits(
 
 
 # --- argument checks --------------------------------------------------------------------------
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer; got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _nonnegative(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
-    return float(value)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, positive_number
+from ._validate import as_float_array, nonnegative_number, positive_number
 
 __all__ = ["STATUSES", "DescentResult", "descend", "gradient_descent", "linear_rate"]
 
@@ -88,12 +88,6 @@ def _check_callable(value: object, name: str) -> Callable:
             f"{name} must be callable (a function of theta); got {type(value).__name__}"
         )
     return value
-
-
-def _nonnegative(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
-    return float(value)
 
 
 def gradient_descent(
@@ -218,8 +212,8 @@ def descend(
     x0 = as_float_array(x0, "x0", allow_int=True)
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
-    tol = _nonnegative(tol, "tol")
-    loss_tol = None if loss_tol is None else _nonnegative(loss_tol, "loss_tol")
+    tol = nonnegative_number(tol, "tol")
+    loss_tol = None if loss_tol is None else nonnegative_number(loss_tol, "loss_tol")
     blowup = positive_number(blowup, "blowup")
 
     theta = x0.copy()

@@ -29,12 +29,11 @@ Sequential(
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, is_finite_float_array, positive_int
 from .gradients import GradientCheckResult, gradient_check, numerical_gradient
 
 __all__ = [
@@ -101,8 +100,8 @@ def init_weights(
     >>> round(float(W.var() * 1000), 1)   # Var W = 2 / fan_in
     2.0
     """
-    fan_in = _positive_int(fan_in, "fan_in")
-    fan_out = _positive_int(fan_out, "fan_out")
+    fan_in = positive_int(fan_in, "fan_in")
+    fan_out = positive_int(fan_out, "fan_out")
     init = _check_init(init)
     dtype = _check_dtype(dtype)
     rng = np.random.default_rng(seed)
@@ -114,15 +113,6 @@ def init_weights(
     else:
         weights = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
     return weights.astype(dtype)
-
-
-def _is_finite_float_array(x: object) -> bool:
-    """Whether ``x`` is already what ``as_float_array`` returns: a finite float ndarray.
-
-    The layers check every input this cheap way first, and only call ``as_float_array`` —
-    which builds the message naming the layer — when the answer is no.
-    """
-    return type(x) is np.ndarray and x.dtype in DTYPES and bool(np.isfinite(x).all())
 
 
 class Layer:
@@ -153,7 +143,7 @@ class Layer:
         raise NotImplementedError
 
     def _check_input(self, x: object) -> np.ndarray:
-        if _is_finite_float_array(x):  # the usual case, without building an error message
+        if is_finite_float_array(x):  # the usual case, without building an error message
             return x
         return as_float_array(x, f"{self!r}: the input x")
 
@@ -161,7 +151,7 @@ class Layer:
         """``grad_out`` as an array of the forward's dtype, shaped like the forward's output."""
         if self._out_shape is None:
             raise RuntimeError(f"{self!r}: backward called before forward (nothing is cached)")
-        if not _is_finite_float_array(grad_out):
+        if not is_finite_float_array(grad_out):
             grad_out = as_float_array(grad_out, f"{self!r}.backward: grad_out")
         if grad_out.shape != self._out_shape:
             raise ValueError(
@@ -233,8 +223,8 @@ class Linear(Layer):
         dtype: type = np.float64,
     ) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
         self.init = _check_init(init)
         weights = init_weights(self.in_features, self.out_features, init, seed, dtype)
         bias = np.zeros(self.out_features, dtype=weights.dtype)
@@ -490,7 +480,7 @@ def mlp(
     >>> len(model), model.param_names[:2]
     (5, ('0.W', '0.b'))
     """
-    sizes = [_positive_int(s, "sizes[i]") for s in sizes]
+    sizes = [positive_int(s, "sizes[i]") for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
     if activation not in ACTIVATIONS:
@@ -625,14 +615,6 @@ def numerical_param_grads(
 
 
 # -- argument checks -------------------------------------------------------------------------
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer; got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _check_init(init: object) -> str:

@@ -25,7 +25,6 @@ variance falls like :math:`1/B`; a step costs :math:`B` examples' work instead o
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_float_array, positive_number
+from ._validate import as_float_array, nonnegative_number, positive_int, positive_number
 from .data import batch_indices, minibatches, num_batches
 from .losses import softmax_cross_entropy
 from .optim import SGD
@@ -165,7 +164,7 @@ def minibatch_sgd(
     theta = as_float_array(theta0, "theta0", allow_int=True).astype(np.float64).copy()
     X, y = np.asarray(X), np.asarray(y)
     lr = positive_number(lr, "lr")
-    epochs = _count(epochs, "epochs")
+    epochs = positive_int(epochs, "epochs")
     blowup = positive_number(blowup, "blowup")
     steps_per_epoch = num_batches(len(X), batch_size)  # also checks batch_size
     rng = np.random.default_rng(seed)
@@ -292,11 +291,11 @@ def gradient_noise(
     >>> np.round(noise.variance / noise.predicted, 1)      # measured / predicted
     array([1., 1., 1.])
     """
-    n = _count(n, "n")
-    sizes = np.array([_count(b, "batch_sizes[i]") for b in batch_sizes], dtype=np.int64)
+    n = positive_int(n, "n")
+    sizes = np.array([positive_int(b, "batch_sizes[i]") for b in batch_sizes], dtype=np.int64)
     if sizes.size == 0 or sizes.max() >= n:
         raise ValueError(f"batch_sizes must be between 1 and n - 1 = {n - 1}; got {sizes.tolist()}")
-    draws = _count(draws, "draws")
+    draws = positive_int(draws, "draws")
     rng = np.random.default_rng(seed)
 
     def flat(indices: np.ndarray) -> np.ndarray:
@@ -363,7 +362,7 @@ def regularization(
     (array([[ 0.11, -0.21],
            [ 0.  ,  0.31]]), array([0., 0.]))
     """
-    l2, l1 = _nonnegative(l2, "l2"), _nonnegative(l1, "l1")
+    l2, l1 = nonnegative_number(l2, "l2"), nonnegative_number(l1, "l1")
     value, grads = 0.0, []
     for p in params:
         if p.ndim < 2:
@@ -685,12 +684,12 @@ def fit(
         if len(X_val) == 0 or len(X_val) != len(y_val):
             raise ValueError("validation must be (X_val, y_val), with the same number of rows")
     if patience is not None:
-        patience = _count(patience, "patience")
+        patience = positive_int(patience, "patience")
         if validation is None:
             raise ValueError("early stopping (patience) needs validation=(X_val, y_val)")
-    epochs = _count(epochs, "epochs")
-    l2, l1 = _nonnegative(l2, "l2"), _nonnegative(l1, "l1")
-    min_delta = _nonnegative(min_delta, "min_delta")
+    epochs = positive_int(epochs, "epochs")
+    l2, l1 = nonnegative_number(l2, "l2"), nonnegative_number(l1, "l1")
+    min_delta = nonnegative_number(min_delta, "min_delta")
     blowup = positive_number(blowup, "blowup")
     if not callable(loss):
         raise TypeError(
@@ -891,17 +890,3 @@ def _progress_bar(epochs: int, progress: bool | None) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=epochs, unit="epoch", desc="fit", delay=0.0 if progress else 2.0, leave=True)
-
-
-def _count(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer; got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
-def _nonnegative(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
-    return float(value)

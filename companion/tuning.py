@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import nonnegative_number, positive_int
 from .data import minibatches
 from .losses import softmax_cross_entropy
 from .optim import SGD
 from .schedules import set_lr
-from .training import _count, _nonnegative
 
 __all__ = [
     "Range",
@@ -184,10 +184,10 @@ def lr_range_test(
     min_lr, max_lr = _positive(min_lr, "min_lr"), _positive(max_lr, "max_lr")
     if min_lr >= max_lr:
         raise ValueError(f"min_lr must be below max_lr; got {min_lr!r} and {max_lr!r}")
-    steps, batch_size = _count(steps, "steps"), _count(batch_size, "batch_size")
+    steps, batch_size = positive_int(steps, "steps"), positive_int(batch_size, "batch_size")
     if steps < 2:
         raise ValueError(f"steps must be at least 2; got {steps}")
-    l2 = _nonnegative(l2, "l2")
+    l2 = nonnegative_number(l2, "l2")
     if not (isinstance(smoothing, numbers.Real) and 0 <= smoothing < 1):
         raise ValueError(f"smoothing must be a number in [0, 1); got {smoothing!r}")
     if not (isinstance(diverge, numbers.Real) and diverge > 1):
@@ -303,7 +303,7 @@ class Range:
         >>> uniform(0.0, 1.0).grid(4)
         array([0.125, 0.375, 0.625, 0.875])
         """
-        points = _count(points, "points")
+        points = positive_int(points, "points")
         return self._to_unit((np.arange(points) + 0.5) / points)
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> float | np.ndarray:
@@ -507,7 +507,7 @@ def random_search(
     (9, True)
     """
     space = _check_space(space)
-    trials = _count(trials, "trials")
+    trials = positive_int(trials, "trials")
     rng = np.random.default_rng(seed)
     draws = [{name: r.sample(rng) for name, r in space.items()} for _ in range(trials)]
     return _run(objective, draws, maximize)
