@@ -23,6 +23,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 __all__ = ["blit_png", "fit_log_limits", "show_png", "snap_to_step"]
 
@@ -137,14 +138,33 @@ class BlitExplorer:
     """What every blitting explorer shares: render, redisplay, react, display itself.
 
     A subclass sets :attr:`ALT` (the figure's alt text), builds ``self.widget`` (the whole
-    control panel), ``self.output``, ``self._canvas``, ``self._moving`` (its animated
-    artists) and ``self._background = None``, and defines ``update()``, which recomputes
-    and moves the artists. Set ``self._busy`` while changing several controls at once so
+    control panel) and ``self.output``, creates its figure with :meth:`_new_figure`, defines
+    ``update()``, which recomputes and moves the artists, and ends its constructor with
+    :meth:`_go_live`. Set ``self._busy`` while changing several controls at once so
     that only one update runs at the end.
     """
 
     ALT = ""
     _busy = False
+
+    def _new_figure(self, figsize: tuple[float, float], **margins: float) -> None:
+        """Create the one figure (``self.figure``) and the canvas that renders it to PNG."""
+        self.figure = Figure(figsize=figsize)
+        self.figure.subplots_adjust(**margins)
+        self._canvas = FigureCanvasAgg(self.figure)
+
+    def _go_live(self, moving: Sequence[Artist], controls: Sequence[widgets.Widget]) -> None:
+        """Mark the artists that move (blitted over a cached background), draw the first
+        state, then redraw whenever one of ``controls`` changes."""
+        self._moving = tuple(moving)
+        for artist in self._moving:  # drawn by blitting, not as part of the background
+            artist.set_animated(True)
+        self._background = None
+        self._busy = False
+        self.update()
+        for control in controls:
+            control.observe(self._on_change, names="value")
+        self._redraw()
 
     def render(self) -> bytes:
         """The figure as PNG bytes: the cached background plus the moving artists."""

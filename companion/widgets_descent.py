@@ -22,9 +22,7 @@ import contourpy
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from ._validate import positive_number
 from ._widget_output import BlitExplorer, fit_log_limits, lr_slider
@@ -158,30 +156,13 @@ class DescentExplorer(BlitExplorer):
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(10.0, 4.2))
-            self.figure.subplots_adjust(left=0.08, right=0.985, bottom=0.12, top=0.91, wspace=0.3)
-            self._canvas = FigureCanvasAgg(self.figure)
+            self._new_figure((10.0, 4.2), left=0.08, right=0.985, bottom=0.12, top=0.91, wspace=0.3)
             self._build_axes()
             self._show_surface(surface)
-        self._moving = (
-            self.path_line,
-            self.start_marker,
-            self.end_marker,
-            self._path_title,
-            self.loss_line,
-            self.diverged_marker,
-            self._loss_title,
-        )
-        for artist in self._moving:  # drawn by blitting, not as part of the background
-            artist.set_animated(True)
-        self._background = None
-
-        self._busy = False
-        self.update()
         self.surface.observe(self._on_surface, names="value")
-        for control in (self.start_x, self.start_y, self.lr, self.steps):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        moving = (self.path_line, self.start_marker, self.end_marker, self._path_title)
+        moving += (self.loss_line, self.diverged_marker, self._loss_title)
+        self._go_live(moving, (self.start_x, self.start_y, self.lr, self.steps))
 
     # -- the figure ----------------------------------------------------------------------
 

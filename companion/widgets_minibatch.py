@@ -24,9 +24,7 @@ from typing import Any
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from ._validate import positive_number
 from ._widget_output import BlitExplorer, lr_slider
@@ -157,28 +155,14 @@ class MinibatchExplorer(BlitExplorer):
         # 2. The one figure, with the contour lines computed once.
         segments, level_index, n_levels = _contour_segments(surface, 160)
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(10.0, 4.2))
-            self.figure.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.91, wspace=0.25)
-            self._canvas = FigureCanvasAgg(self.figure)
+            self._new_figure(
+                (10.0, 4.2), left=0.07, right=0.985, bottom=0.12, top=0.91, wspace=0.25
+            )
             self._build_axes(segments, level_index, n_levels)
-        self._moving = (
-            self.sgd_path,
-            self.gd_path,
-            self.start_marker,
-            self.end_marker,
-            self._path_title,
-            self.sgd_loss,
-            self.gd_loss,
-            self.diverged_marker,
-            self._loss_title,
-        )
-        for artist in self._moving:  # drawn by blitting, not as part of the background
-            artist.set_animated(True)
-        self._background = None
-        self.update()
-        for control in (self.batch_size, self.lr, self.epochs, self.seed):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        moving = (self.sgd_path, self.gd_path, self.start_marker, self.end_marker)
+        moving += (self._path_title, self.sgd_loss, self.gd_loss, self.diverged_marker)
+        moving += (self._loss_title,)
+        self._go_live(moving, (self.batch_size, self.lr, self.epochs, self.seed))
 
     # -- the figure ------------------------------------------------------------------------
 

@@ -24,10 +24,8 @@ import contourpy
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
-from matplotlib.figure import Figure
 
 from ._widget_output import BlitExplorer, lr_slider, snap_to_step
 from .descent import DescentResult
@@ -190,28 +188,13 @@ class MomentumExplorer(BlitExplorer):
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(10.5, 4.3))
-            self.figure.subplots_adjust(left=0.06, right=0.97, bottom=0.13, top=0.9, wspace=0.25)
-            self._canvas = FigureCanvasAgg(self.figure)
+            self._new_figure((10.5, 4.3), left=0.06, right=0.97, bottom=0.13, top=0.9, wspace=0.25)
             self._build_axes()
-        self._moving = (
-            self.path_line,
-            self.start_marker,
-            self.end_marker,
-            self.map_marker,
-            self._path_title,
-        )
-        for artist in self._moving:
-            artist.set_animated(True)
-        self._background = None
         self._shown_variant: bool | None = None
-
         snap_to_step(self.lr)  # the page shows values on the sliders' step grid
         snap_to_step(self.momentum)
-        self.update()
-        for control in (self.lr, self.momentum, self.nesterov):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        moving = (self.path_line, self.start_marker, self.end_marker, self.map_marker)
+        self._go_live((*moving, self._path_title), (self.lr, self.momentum, self.nesterov))
 
     # -- the figure ----------------------------------------------------------------------
 

@@ -23,9 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from ._widget_output import BlitExplorer, fit_log_limits, lr_slider, snap_to_step
 from .descent import DescentResult
@@ -184,29 +182,14 @@ class OptimizerRace(BlitExplorer):
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(10.5, 4.3))
-            self.figure.subplots_adjust(left=0.07, right=0.985, bottom=0.13, top=0.91, wspace=0.3)
-            self._canvas = FigureCanvasAgg(self.figure)
+            self._new_figure((10.5, 4.3), left=0.07, right=0.985, bottom=0.13, top=0.91, wspace=0.3)
             self._build_axes()
             self._show_surface(surface)
-        self._moving = (
-            *self.path_lines.values(),
-            *self.end_markers.values(),
-            *self.loss_lines.values(),
-            *self.diverged_markers.values(),
-            self._path_title,
-        )
-        for artist in self._moving:
-            artist.set_animated(True)
-        self._background = None
-
-        self._busy = False
         snap_to_step(self.lr)  # the page shows values on the slider's step grid
-        self.update()
         self.surface.observe(self._on_surface, names="value")
-        for control in (self.lr, self.steps, *self.checkboxes.values()):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        moving = (*self.path_lines.values(), *self.end_markers.values())
+        moving += (*self.loss_lines.values(), *self.diverged_markers.values(), self._path_title)
+        self._go_live(moving, (self.lr, self.steps, *self.checkboxes.values()))
 
     # -- the figure ----------------------------------------------------------------------
 
