@@ -5,6 +5,7 @@ objective on which random search beats a grid."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from companion.data import blobs
 from companion.layers import mlp
+from companion.losses import softmax_cross_entropy
 from companion.optim import SGD
 from companion.training import fit
 from companion.tuning import (
@@ -113,13 +115,38 @@ def test_the_suggestion_is_a_tenth_of_the_rate_at_the_lowest_smoothed_loss(class
 
 
 def test_a_non_finite_loss_stops_the_test_without_recording_it(classes):
+    # The loss turns NaN at its 11th call. (Driving a real network to overflow is not a
+    # deterministic test: on one CPU the smoothed loss passed 1e300x its minimum first.)
     X, y = classes
-    X = X * 1e3  # huge inputs: the first large steps overflow the logits
+    calls = []
+
+    def loss_that_breaks(outputs, targets):
+        calls.append(1)
+        value, grad = softmax_cross_entropy(outputs, targets)
+        return (math.nan if len(calls) > 10 else value), grad
+
     test = lr_range_test(
-        mlp([2, 8, 3], seed=0), X, y, min_lr=1e-2, max_lr=1e6, steps=100, diverge=1e300
+        mlp([2, 8, 3], seed=0), X, y, loss=loss_that_breaks, steps=100, diverge=1e300, seed=0
     )
     assert test.diverged and "finite" in test.message
+    assert len(test.losses) == 10  # the broken step is not recorded
     assert np.all(np.isfinite(test.losses)) and np.all(np.isfinite(test.smoothed))
+
+
+def test_non_finite_outputs_stop_the_test_before_the_loss_is_computed(classes):
+    X, y = classes
+    model = mlp([2, 8, 3], seed=0)
+    forward = model.forward
+    calls = []
+
+    def forward_that_overflows(X_batch):
+        calls.append(1)
+        out = forward(X_batch)
+        return out * np.inf if len(calls) > 5 else out
+
+    model.forward = forward_that_overflows
+    test = lr_range_test(model, X, y, steps=100, diverge=1e300, seed=0)
+    assert test.diverged and "finite" in test.message and len(test.losses) == 5
 
 
 def test_the_range_test_is_reproducible_from_the_seed(classes):
