@@ -1008,11 +1008,13 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         bias1, bias2 = 1 - beta1**t, 1 - beta2**t  # the bias corrections, with this step's t
+        # η m̂/(√v̂ + ε) = α m/(√v + ε̂), with α = η √bias2 / bias1 and ε̂ = ε √bias2: the
+        # paper's order, which corrects two numbers instead of dividing all of v by bias2
+        step_size, eps_hat = lr * math.sqrt(bias2) / bias1, group["eps"] * math.sqrt(bias2)
         denom = np.sqrt(v, out=work[1])
-        denom /= math.sqrt(bias2)
-        denom += group["eps"]  # √v̂ + ε
+        denom += eps_hat  # √v + ε̂
         step = np.divide(m, denom, out=denom)
-        param -= np.multiply(step, lr / bias1, out=step)  # θ ← θ − η m̂ / (√v̂ + ε)
+        param -= np.multiply(step, step_size, out=step)  # θ ← θ − α m / (√v + ε̂)
 
 
 class AdamW(Adam):
