@@ -267,7 +267,7 @@ class Linear(Layer):
         # (in, B) times (B, out): the shape of W, written straight into grads[0] (out=).
         # np.dot is the product @ computes, but @ is three times slower for one example.
         np.dot(self._x.T, grad_out, out=self.grads[0])
-        np.sum(grad_out, axis=0, out=self.grads[1])  # b was added to every row: sum the rows
+        grad_out.sum(axis=0, out=self.grads[1])  # b was added to every row: sum the rows
         if not input_grad:  # x is the data: nothing needs its gradient
             return None
         return grad_out @ self.W.T  # (B, out) @ (out, in): the shape of x

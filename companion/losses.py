@@ -44,7 +44,7 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     """
     logits = _check_logits(logits)
     shifted = logits - logits.max(axis=1, keepdims=True)
-    shifted -= np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return shifted
 
 
@@ -186,7 +186,7 @@ def _check_logits(logits: object) -> np.ndarray:
 
 def _check_labels(labels: object, n: int, classes: int) -> np.ndarray:
     labels = np.asarray(labels)
-    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
+    if labels.dtype.kind not in "iu":  # signed or unsigned integers (not bool: kind "b")
         raise TypeError(
             f"labels must be integer class indices; got dtype {labels.dtype}. If they are "
             "whole numbers stored as floats, convert them with labels.astype(int)"
