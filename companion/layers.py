@@ -29,11 +29,12 @@ Sequential(
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._validate import as_float_array, is_finite_float_array, positive_int
+from ._validate import FLOAT_DTYPES, as_float_array, is_finite_float_array, positive_int
 from .gradients import GradientCheckResult, gradient_check, numerical_gradient
 
 __all__ = [
@@ -55,6 +56,33 @@ __all__ = [
 INITS = ("zeros", "xavier", "he")
 
 DTYPES = (np.float64, np.float32)
+
+# Inside a network the arrays between layers are the network's own: a layer's input is the
+# previous layer's output, its grad_out the next layer's gradient. Their dtypes are right by
+# construction, and they stop being finite only when training diverges (a hidden layer
+# overflows), which fit and lr_range_test detect from the outputs and report as divergence, not
+# as a user's bad input. So while a Sequential runs its layers, they skip the finiteness test
+# on these arrays (the Sequential has tested its own input and grad_out); that also saves a
+# pass over every activation, every step.
+_NETWORK_ARRAYS = contextvars.ContextVar("network_arrays", default=False)
+
+
+class _network_arrays:
+    """``with _network_arrays():`` the layers called inside take arrays the network computed."""
+
+    def __enter__(self) -> None:
+        self._token = _NETWORK_ARRAYS.set(True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _NETWORK_ARRAYS.reset(self._token)
+
+
+def _usable(array: object) -> bool:
+    """Whether a layer can take ``array`` as it is: a finite float32/float64 ndarray, or inside
+    a network (see ``_NETWORK_ARRAYS``) any float32/float64 ndarray."""
+    if _NETWORK_ARRAYS.get():
+        return type(array) is np.ndarray and array.dtype in FLOAT_DTYPES
+    return is_finite_float_array(array)
 
 
 def init_weights(
@@ -143,7 +171,7 @@ class Layer:
         raise NotImplementedError
 
     def _check_input(self, x: object) -> np.ndarray:
-        if is_finite_float_array(x):  # the usual case, without building an error message
+        if _usable(x):  # the usual case, without building an error message
             return x
         return as_float_array(x, f"{self!r}: the input x")
 
@@ -151,7 +179,7 @@ class Layer:
         """``grad_out`` as an array of the forward's dtype, shaped like the forward's output."""
         if self._out_shape is None:
             raise RuntimeError(f"{self!r}: backward called before forward (nothing is cached)")
-        if not is_finite_float_array(grad_out):
+        if not _usable(grad_out):
             grad_out = as_float_array(grad_out, f"{self!r}.backward: grad_out")
         if grad_out.shape != self._out_shape:
             raise ValueError(
@@ -424,8 +452,13 @@ class Sequential(Layer):
         return self.layers[i]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x)
+        """Run the layers in order. Only the network's input is tested for non-finite values:
+        a hidden layer that overflows is training diverging, which the outputs show."""
+        if not _usable(x):
+            x = as_float_array(x, "Sequential.forward: the input x")
+        with _network_arrays():
+            for layer in self.layers:
+                x = layer.forward(x)
         return x
 
     def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
@@ -435,10 +468,13 @@ class Sequential(Layer):
         respect to the model's input — the data, which nothing updates — and ``None`` is
         returned; the parameters' gradients are the same.
         """
-        for i, layer in reversed(list(enumerate(self.layers))):
-            if i == 0 and not input_grad and isinstance(layer, Linear):
-                return layer.backward(grad_out, input_grad=False)
-            grad_out = layer.backward(grad_out)
+        if not _usable(grad_out):
+            grad_out = as_float_array(grad_out, "Sequential.backward: grad_out")
+        with _network_arrays():
+            for i, layer in reversed(list(enumerate(self.layers))):
+                if i == 0 and not input_grad and isinstance(layer, Linear):
+                    return layer.backward(grad_out, input_grad=False)
+                grad_out = layer.backward(grad_out)
         return grad_out if input_grad else None
 
 

@@ -114,10 +114,9 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     array([[-0.375,  0.125,  0.125,  0.125],
            [ 0.125,  0.125,  0.125, -0.375]])
     """
-    logits = _check_logits(logits)
-    n, classes = logits.shape
+    log_p = log_softmax(logits)  # which checks the logits: finite, of shape (B, C)
+    n, classes = log_p.shape
     labels = _check_labels(labels, n, classes)
-    log_p = log_softmax(logits)
     rows = np.arange(n)
     loss = -float(log_p[rows, labels].sum() / n)  # the mean of -log p_y over the batch
     dlogits = np.exp(log_p, out=log_p)  # p, written over log p (no longer needed)

@@ -343,6 +343,33 @@ def test_non_finite_input_is_refused(bad):
         layer.backward(x)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_network_refuses_non_finite_input_and_grad_out_by_name(bad):
+    model = mlp([3, 4, 2], seed=0)
+    x = np.ones((2, 3))
+    x[0, 0] = bad
+    with pytest.raises(ValueError, match="Sequential.forward: the input x must contain only fin"):
+        model.forward(x)
+    model.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Sequential.backward: grad_out must contain only fin"):
+        model.backward(np.full((2, 2), bad))
+
+
+def test_inside_a_network_a_hidden_overflow_flows_on_instead_of_raising():
+    # huge weights: both hidden pre-activations overflow to -inf, and ReLU turns -inf into 0
+    model = Sequential(Linear(1, 2, init="zeros"), ReLU(), Linear(2, 1, init="zeros"))
+    model.layers[0].W[...] = [[-1e300, -1e300]]
+    x = np.array([[1e10]])
+    with np.errstate(over="ignore"):
+        hidden = model.layers[0].forward(x)
+        out = model.forward(x)
+    assert np.all(hidden == -np.inf) and out.tolist() == [[0.0]]
+    model.backward(np.ones((1, 1)))
+    assert all(np.all(np.isfinite(g)) for g in model.grads)  # a dead ReLU passes no gradient
+    with pytest.raises(ValueError, match="finite"):  # the same array, given by a user, is refused
+        ReLU().forward(hidden)
+
+
 def test_integer_input_and_mixed_precision_are_refused_clearly():
     with pytest.raises(TypeError, match="floating-point"):
         Linear(2, 2).forward(np.ones((3, 2), dtype=int))

@@ -439,6 +439,18 @@ def test_a_huge_learning_rate_diverges_calmly(classes, lr):
             np.testing.assert_array_equal(p, q)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_an_overflow_inside_the_network_is_reported_as_divergence(classes, seed):
+    # A hidden layer's pre-activations overflow to -inf before the outputs stop being finite
+    # (ReLU turns -inf into 0). That is the run diverging, not the user's bad input to a layer.
+    X, y, _, _ = classes
+    history = fit(
+        mlp([2, 16, 16, 3], seed=seed), X * 1e3, y, lr=1e150, epochs=3, seed=seed, progress=False
+    )
+    assert history.diverged and "blew up" in history.message
+    assert_all_finite(history)
+
+
 def test_divergence_is_also_detected_when_the_loss_explodes_but_stays_finite():
     data = linear_regression(n=100, seed=0)
     model = Linear(2, 1, init="zeros")
