@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from .grader import exercises, grade_submission, transform_cell
+from .grader import empty_report, exercises, grade_submission, transform_cell
 from .sandbox import Limits, become_subreaper
 from .submissions import Submission, collect
 
@@ -45,20 +45,7 @@ def _start_worker() -> None:
 
 
 def _failed(submission: Submission, why: str) -> dict:
-    return {
-        "submission": submission.name,
-        "student": "",
-        "exercise": None,
-        "status": "grader-error",
-        "problem": why,
-        "total": 0.0,
-        "max": 0,
-        "items": [],
-        "cells": [],
-        "flags": [],
-        "output": {"stdout": "", "stderr": "", "bytes": 0},
-        "timing": {},
-    }
+    return empty_report(submission.name, "", status="grader-error", problem=why)
 
 
 def grade(

@@ -347,6 +347,27 @@ class _Session:
         return _item_result(item, feedback.score, feedback.message, feedback.case_messages)
 
 
+def empty_report(
+    name: str, student: str, status: str = "graded", problem: str | None = None
+) -> dict[str, Any]:
+    """A report with every field and nothing graded yet: what :func:`grade_submission` fills
+    in, and what a submission the grader could not handle is recorded as."""
+    return {
+        "submission": name,
+        "student": student,
+        "exercise": None,
+        "status": status,
+        "problem": problem,
+        "total": 0.0,
+        "max": 0,
+        "items": [],
+        "cells": [],
+        "flags": [],
+        "output": {"stdout": "", "stderr": "", "bytes": 0},
+        "timing": {},
+    }
+
+
 def grade_submission(
     submission: Submission,
     limits: Limits | None = None,
@@ -364,20 +385,7 @@ def grade_submission(
     started = time.perf_counter()
     known = exercises()
     numbers = set(known)
-    report: dict[str, Any] = {
-        "submission": submission.name,
-        "student": student_of(submission.relative, numbers),
-        "exercise": None,
-        "status": "graded",
-        "problem": None,
-        "total": 0.0,
-        "max": 0,
-        "items": [],
-        "cells": [],
-        "flags": [],
-        "output": {"stdout": "", "stderr": "", "bytes": 0},
-        "timing": {},
-    }
+    report = empty_report(submission.name, student_of(submission.relative, numbers))
     number = exercise or exercise_from_name(submission.relative, numbers)
     notebook = None
     problem = None
