@@ -483,9 +483,7 @@ def adam_section(
     section.notes.append(
         "What one pass over the array costs (a single ufunc, with out=), measured in the same "
         "rounds; Adam makes 12 such passes plus two reductions (the check that the gradient "
-        "is finite), the naive expression 13 plus its allocations: "
-        + "; ".join(floors)
-        + "."
+        "is finite), the naive expression 13 plus its allocations: " + "; ".join(floors) + "."
     )
     return section
 
