@@ -69,6 +69,27 @@ def test_the_torch_twin_starts_from_the_companions_weights_and_agrees_on_the_los
     assert isinstance(twin(), torch.Tensor)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_bare_numpy_step_takes_the_companions_steps(run, dtype):
+    # the floor the table compares with is only a floor if it computes the same thing
+    step, model, X, y = run.companion_step([5, 7, 6, 3], batch=9, dtype=dtype)
+    bare, params = run.bare_step(model, X, y)
+    assert params is not model.flat_params
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for _ in range(4):
+        assert bare() == pytest.approx(step(), rel=tol)
+        np.testing.assert_allclose(params, model.flat_params, rtol=tol, atol=tol)
+    assert params.dtype == dtype
+
+
+def test_the_bare_step_refuses_a_model_it_cannot_mirror(run):
+    step, model, X, y = run.companion_step([5, 7, 3], batch=2, dtype=np.float64)
+    for other in (mlp([5, 7, 3], activation="tanh", seed=0), Sequential(Linear(5, 3), ReLU())):
+        with pytest.raises(TypeError, match="Linear and ReLU"):
+            run.bare_step(other, X, y)
+    run.bare_step(Sequential(Linear(5, 3)), X, y)  # one linear layer is an mlp too
+
+
 def test_step_flops_count_forward_and_backward_but_no_gradient_for_the_data(run):
     # forward 2·B·(4·3 + 3·2); backward twice that, less the first layer's input gradient
     assert run.step_flops([4, 3, 2], batch=5) == 2 * 5 * (3 * (12 + 6) - 12)
@@ -78,6 +99,10 @@ def test_the_adam_section_runs_each_dtype_in_a_fresh_process(run):
     section = run.adam_section(n=1000, dtypes=(np.float32,), rounds=2, block=0.001)
     _filled(section, len(section.columns))
     assert "np.sqrt" in section.notes[0]
+    cell = dict(zip(section.columns, section.rows[0], strict=False))
+    bare, naive = float(cell["bare ms"]), float(cell["naive ms"])
+    assert bare > 0
+    assert float(cell["naive / bare"]) == pytest.approx(naive / bare, rel=0.02)
 
 
 def test_naive_adam_is_adam(run):
@@ -89,6 +114,20 @@ def test_naive_adam_is_adam(run):
         opt.step([grad])
         run.naive_adam(theirs, grad, state, lr=0.1)
     np.testing.assert_allclose(theirs, param, rtol=1e-12)
+
+
+def test_bare_adam_is_the_companions_adam(run):
+    rng = np.random.default_rng(0)
+    param = rng.standard_normal(50)
+    mine = param.copy()
+    m, v, work = np.zeros(50), np.zeros(50), np.empty(50)
+    opt = Adam([param], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    for t in range(1, 6):
+        grad = rng.standard_normal(50)
+        opt.step([grad])
+        run.bare_adam(mine, grad, m, v, work, t, lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+        np.testing.assert_allclose(mine, param, rtol=1e-13)
+    np.testing.assert_allclose(v, opt.state[0]["exp_avg_sq"], rtol=1e-13)
 
 
 def test_the_gradient_check_section_checks_all_coordinates_and_a_few(run):
