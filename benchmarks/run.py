@@ -643,7 +643,7 @@ def gradient_check_section(
     sizes: Sequence[int] = (64, 128, 10), batch: int = 64, k: int = 100
 ) -> Section:
     from companion.data import digits
-    from companion.gradients import gradient_check
+    from companion.gradients import gradient_check, relative_error
 
     data = digits(seed=0)
     X, y = data.X_train[:batch], data.y_train[:batch]
@@ -681,10 +681,12 @@ def gradient_check_section(
             "verdict",
         ],
     )
+    results = []
     for label, num in (("all", None), (f"{k} random", k)):
         start = time.perf_counter()
         result = gradient_check(f, grad_f, theta, num_checks=num, seed=0)
         seconds = time.perf_counter() - start
+        results.append(result)
         section.add(
             f"{label} ({result.checked:,})",
             seconds,
@@ -697,6 +699,23 @@ def gradient_check_section(
         f"{theta.size:,} parameters; each coordinate costs two forward passes, so checking "
         f"{k} random coordinates is {theta.size // k}× cheaper than checking all of them."
     )
+    for result in results:
+        if result.verdict != "correct":
+            pairs = list(zip(result.analytic, result.numerical, strict=True))
+            a, n = max(pairs, key=lambda pair: relative_error(*pair))
+            roundoff = np.finfo(np.float64).eps * abs(f(theta)) / 1e-5
+            why = (
+                "within the round-off of any central difference here, so not a backprop "
+                "error: a relative error judges tiny entries harshly (Chapter 1)"
+                if abs(a - n) <= roundoff
+                else "more than the round-off of a central difference here: look at it"
+            )
+            section.notes.append(
+                f"Checking {result.checked:,} coordinates says {result.verdict} because of "
+                f"the worst one, at {result.worst_index}: a gradient of {a:.3g} whose "
+                f"central difference is off by {abs(a - n):.2g}, against ε|J|/h = "
+                f"{roundoff:.1g}; {why}."
+            )
     return section
 
 

@@ -136,6 +136,15 @@ def test_the_gradient_check_section_checks_all_coordinates_and_a_few(run):
     assert section.rows[0][0].startswith("all (") and section.rows[1][0] == "5 random (5)"
 
 
+def test_a_check_that_is_not_correct_is_explained_by_its_worst_entry(run):
+    section = run.gradient_check_section(k=5)
+    verdicts = [row[5] for row in section.rows]
+    explained = [note for note in section.notes if note.startswith("Checking")]
+    assert len(explained) == sum(v != "correct" for v in verdicts)
+    for note in explained:  # on the digits MLP: round-off in a tiny entry, not a wrong gradient
+        assert "ε|J|/h" in note and "not a backprop error" in note
+
+
 def test_the_widget_section_drives_every_explorer(run):
     section = run.widget_section(moves=1, in_kernel=False)
     _filled(section, len(section.columns))
