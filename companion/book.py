@@ -26,11 +26,14 @@ REPOSITORY = "https://github.com/gd-course/gradient-descent-course"
 #: installs the companion package pinned to this book's version.
 SETUP_CELL = f"""\
 # Set-up: installs the course's companion package if it is missing (e.g. on Colab).
-import importlib.util, sys
+import importlib.util
+import sys
+
 if importlib.util.find_spec("companion") is None:
     %pip install --quiet "gd-course-companion @ git+{REPOSITORY}@v{__version__}"
 if "google.colab" in sys.modules:  # Colab needs this for ipywidgets 8 sliders
     from google.colab import output
+
     output.enable_custom_widget_manager()"""
 
 
