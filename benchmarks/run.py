@@ -41,6 +41,7 @@ Each row has its target, where the course sets one, and whether it is met.
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import inspect
 import itertools
@@ -65,7 +66,7 @@ if str(HERE) not in sys.path:
 import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-from companion.layers import Linear, ReLU, mlp  # noqa: E402
+from companion.layers import Linear, ReLU, Sequential, mlp  # noqa: E402
 from companion.losses import softmax_cross_entropy  # noqa: E402
 from companion.optim import Adam  # noqa: E402
 
@@ -258,23 +259,19 @@ def bare_step(model, X: np.ndarray, y: np.ndarray):
     a copy of the parameters. Returns ``(step, params)``: ``step()`` returns the loss, and
     ``params`` is the flat array it updates.
     """
-    linears, activations = model.layers[0::2], model.layers[1::2]
+    layers = copy.deepcopy(model.layers)
     if (
-        getattr(model, "flat_params", None) is None
-        or len(model.layers) % 2 == 0
-        or not all(type(layer) is Linear for layer in linears)
-        or not all(type(layer) is ReLU for layer in activations)
+        len(layers) % 2 == 0
+        or not all(type(layer) is Linear for layer in layers[0::2])
+        or not all(type(layer) is ReLU for layer in layers[1::2])
     ):
-        raise TypeError("bare_step needs an mlp of Linear and ReLU layers with flat_params")
-    params, grads = model.flat_params.copy(), np.zeros_like(model.flat_params)
-    Ws, bs, dWs, dbs, start = [], [], [], [], 0
-    for layer in linears:
-        (n_in, n_out), size = layer.W.shape, layer.W.size
-        Ws.append(params[start : start + size].reshape(n_in, n_out))
-        dWs.append(grads[start : start + size].reshape(n_in, n_out))
-        bs.append(params[start + size : start + size + n_out])
-        dbs.append(grads[start + size : start + size + n_out])
-        start += size + n_out
+        raise TypeError("bare_step needs an mlp of Linear and ReLU layers")
+    # A Sequential of the copies flattens them afresh: each layer's W, b and gradients
+    # become views of twin.flat_params and twin.flat_grads, as in the companion's model.
+    twin = Sequential(*layers)
+    params, grads, linears = twin.flat_params, twin.flat_grads, layers[0::2]
+    Ws, bs = [layer.W for layer in linears], [layer.b for layer in linears]
+    dWs, dbs = [layer.grads[0] for layer in linears], [layer.grads[1] for layer in linears]
     m, v, work, t = np.zeros_like(params), np.zeros_like(params), np.empty_like(params), 0
     B, rows, last = X.shape[0], np.arange(X.shape[0]), len(Ws) - 1
 

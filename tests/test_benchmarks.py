@@ -83,7 +83,7 @@ def test_the_bare_numpy_step_takes_the_companions_steps(run, dtype):
 
 
 def test_the_bare_step_refuses_a_model_it_cannot_mirror(run):
-    step, model, X, y = run.companion_step([5, 7, 3], batch=2, dtype=np.float64)
+    _, _, X, y = run.companion_step([5, 7, 3], batch=2, dtype=np.float64)
     for other in (mlp([5, 7, 3], activation="tanh", seed=0), Sequential(Linear(5, 3), ReLU())):
         with pytest.raises(TypeError, match="Linear and ReLU"):
             run.bare_step(other, X, y)
