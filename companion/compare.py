@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import time
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array
-from .data import minibatches
+from .data import _endless
 from .losses import softmax_cross_entropy
 from .training import History, evaluate, fit
 
@@ -507,11 +508,9 @@ def time_steps(
     for value, name in ((steps, "steps"), (repeats, "repeats"), (batch_size, "batch_size")):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    batches: list[tuple[np.ndarray, np.ndarray]] = []
-    rng = np.random.default_rng(seed)
-    while len(batches) < steps:  # as many epochs of shuffled mini-batches as it takes
-        batches.extend(minibatches(arrays["X_train"], arrays["y_train"], batch_size, seed=rng))
-    batches = batches[:steps]
+    # as many epochs of shuffled mini-batches as it takes
+    stream = _endless(arrays["X_train"], arrays["y_train"], batch_size, np.random.default_rng(seed))
+    batches = list(itertools.islice(stream, steps))
     trainees = {}
     for name, make_optimizer in optimizers.items():
         model = make_model(seed)

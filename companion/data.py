@@ -233,6 +233,14 @@ class RegressionData(NamedTuple):
         return self.X * (self.X @ theta - self.y)[:, None]
 
 
+def _endless(
+    X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Mini-batches of epoch after epoch, each epoch in a new order drawn from ``rng``."""
+    while True:
+        yield from minibatches(X, y, batch_size, shuffle=True, seed=rng)
+
+
 def linear_regression(
     n: int = 1000,
     theta_true: tuple[float, ...] = (2.0, -1.0),

@@ -553,6 +553,27 @@ class History:
         return text
 
 
+def _loss_and_gradient(
+    model, loss: Loss, X: np.ndarray, y: np.ndarray, l2: float = 0.0, l1: float = 0.0
+) -> tuple[float, float, np.ndarray] | None:
+    """One step's forward, loss, backward and penalty gradient (for :func:`fit` and
+    :func:`companion.tuning.lr_range_test`): leaves the gradient in ``model.grads`` and returns
+    (data loss, gradient norm, outputs), or None if anything is not finite."""
+    outputs = model.forward(X)
+    if not np.all(np.isfinite(outputs)):
+        return None
+    value, grad_out = loss(outputs, y)
+    if not (math.isfinite(value) and np.all(np.isfinite(grad_out))):
+        return None
+    model.backward(grad_out)
+    if l2 > 0 or l1 > 0:
+        for p, g in zip(model.params, model.grads, strict=True):
+            if p.ndim >= 2:  # weights only (see regularization)
+                g += l2 * p + l1 * np.sign(p)
+    norm = math.sqrt(sum(float(np.sum(g * g)) for g in model.grads))
+    return (float(value), norm, outputs) if math.isfinite(norm) else None
+
+
 def fit(
     model: Any,
     X: np.ndarray,
@@ -711,23 +732,6 @@ def fit(
             )
     rng = np.random.default_rng(seed)
 
-    def loss_and_gradient(X_part: np.ndarray, y_part: np.ndarray) -> tuple | None:
-        """Forward, loss, backward and the penalty's gradient: leaves the gradient in ``grads``
-        and returns (data loss, gradient norm, outputs), or None if anything is not finite."""
-        outputs = model.forward(X_part)
-        if not np.all(np.isfinite(outputs)):
-            return None
-        value, grad_out = loss(outputs, y_part)
-        if not (math.isfinite(value) and np.all(np.isfinite(grad_out))):
-            return None
-        model.backward(grad_out)
-        if l2 > 0 or l1 > 0:
-            for p, g in zip(params, grads, strict=True):
-                if p.ndim >= 2:  # weights only (see regularization)
-                    g += l2 * p + l1 * np.sign(p)
-        norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
-        return (float(value), norm, outputs) if math.isfinite(norm) else None
-
     steps: dict[str, list[float]] = {"loss": [], "grad_norm": [], "seconds": [], "lr": []}
     ends: dict[str, list[float]] = {name: [] for name in _EPOCH_RECORDS}
     epoch_steps: list[int] = []
@@ -742,7 +746,7 @@ def fit(
                 start_weights = [p.copy() for p in params]  # to fall back on if it blows up
                 tick = time.perf_counter()
                 for X_batch, y_batch in minibatches(X, y, batch_size, shuffle, seed=rng):
-                    result = loss_and_gradient(X_batch, y_batch)
+                    result = _loss_and_gradient(model, loss, X_batch, y_batch, l2, l1)
                     if result is None or result[0] > limit:
                         status = "diverged"
                         break
@@ -760,7 +764,9 @@ def fit(
                         steps["lr"].append(float(groups[0]["lr"]))
 
                 # The end of the epoch: the whole training set, then the validation set.
-                train = None if status == "diverged" else loss_and_gradient(X, y)
+                train = (
+                    None if status == "diverged" else _loss_and_gradient(model, loss, X, y, l2, l1)
+                )
                 val = None
                 if train is not None and validation is not None:
                     val = _loss_and_accuracy(model, X_val, y_val, loss)

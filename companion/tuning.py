@@ -21,17 +21,18 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._validate import nonnegative_number, positive_int
-from .data import minibatches
+from ._validate import nonnegative_number, positive_int, positive_number
+from .data import _endless
 from .losses import softmax_cross_entropy
 from .optim import SGD
 from .schedules import set_lr
+from .training import _loss_and_gradient
 
 __all__ = [
     "Range",
@@ -181,7 +182,7 @@ def lr_range_test(
     >>> bool(test.lrs[0] < test.suggestion < test.min_loss_lr < test.lrs[-1])
     True
     """
-    min_lr, max_lr = _positive(min_lr, "min_lr"), _positive(max_lr, "max_lr")
+    min_lr, max_lr = positive_number(min_lr, "min_lr"), positive_number(max_lr, "max_lr")
     if min_lr >= max_lr:
         raise ValueError(f"min_lr must be below max_lr; got {min_lr!r} and {max_lr!r}")
     steps, batch_size = positive_int(steps, "steps"), positive_int(batch_size, "batch_size")
@@ -211,14 +212,11 @@ def lr_range_test(
             for k, (lr, (X_batch, y_batch)) in enumerate(
                 zip(rates, _endless(X, y, batch_size, rng), strict=False)
             ):
-                outputs = model.forward(X_batch)
-                finite = bool(np.all(np.isfinite(outputs)))
-                if finite:
-                    value, grad_out = loss(outputs, y_batch)
-                    finite = math.isfinite(value) and bool(np.all(np.isfinite(grad_out)))
-                if not finite:
+                result = _loss_and_gradient(model, loss, X_batch, y_batch, l2=l2)
+                if result is None:
                     status, message = "diverged", f"the loss stopped being finite at lr = {lr:.3g}"
                     break
+                value = result[0]
                 average = smoothing * average + (1 - smoothing) * value
                 smooth = average / (1 - smoothing ** (k + 1))  # the bias correction
                 lrs.append(lr), losses.append(value), smoothed.append(smooth)
@@ -227,11 +225,6 @@ def lr_range_test(
                     message = f"the smoothed loss passed {diverge:g}x its minimum at lr = {lr:.3g}"
                     break
                 best = min(best, smooth)
-                model.backward(grad_out)
-                if l2 > 0:
-                    for p, g in zip(params, grads, strict=True):
-                        if p.ndim >= 2:  # weights only, as fit does
-                            g += l2 * p
                 set_lr(opt, lr)
                 opt.step(grads)
     finally:
@@ -240,12 +233,6 @@ def lr_range_test(
     if not lrs:
         raise ValueError(f"the loss was not finite at the first step (lr = {min_lr:g})")
     return RangeTest(np.array(lrs), np.array(losses), np.array(smoothed), status, message)
-
-
-def _endless(X: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator) -> Iterator:
-    """Mini-batches of epoch after epoch, each epoch in a new order."""
-    while True:
-        yield from minibatches(X, y, batch_size, shuffle=True, seed=rng)
 
 
 # --- search spaces --------------------------------------------------------------------------
@@ -534,14 +521,6 @@ def _check_space(space: object) -> dict[str, Range]:
                 f"space[{name!r}] must be a Range (uniform(...) or log_uniform(...)); got {r!r}"
             )
     return dict(space)
-
-
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive number; got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return float(value)
 
 
 # --- a toy objective where one hyperparameter matters -----------------------------------------
