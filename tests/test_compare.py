@@ -310,8 +310,21 @@ def test_time_steps_interleaves_the_optimizers_and_repeats(data):
 
 
 def test_time_steps_measures_real_steps_and_checks_its_counts(data):
-    times = time_steps({"sgd": partial(SGD, lr=0.1)}, make_model, data, steps=30, repeats=2)
-    assert times["sgd"].count == 2 and times["sgd"].low > 0  # 30 steps: more than one epoch
+    seen = []  # the size of every batch a model was given
+
+    def recording_model(seed):
+        model = make_model(seed)
+        forward = model.forward
+        model.forward = lambda X: (seen.append(len(X)), forward(X))[1]
+        return model
+
+    times = time_steps(
+        {"sgd": partial(SGD, lr=0.1)}, recording_model, data, steps=30, repeats=2, batch_size=32
+    )
+    assert times["sgd"].count == 2 and times["sgd"].low > 0
+    # 30 steps over 60 examples in batches of 32: epoch after epoch of (32, 28), twice over
+    n = len(data.X_train)
+    assert n == 60 and seen == [32, n - 32] * 15 * 2
     for bad in ({"steps": 0}, {"repeats": 1.5}, {"batch_size": True}):
         with pytest.raises(ValueError, match="positive integer"):
             time_steps({"sgd": partial(SGD, lr=0.1)}, make_model, data, **bad)

@@ -143,7 +143,7 @@ def test_cg_solves_an_n_dimensional_quadratic_in_n_steps_up_to_rounding(bowl):
     n = bowl.center.size
     run = conjugate_gradient(bowl.f, bowl.grad, exact_hvp(bowl), bowl.start, tol=0.0)
     assert run.steps <= n  # the default budget (fewer if the gradient is exactly 0 earlier)
-    # exact arithmetic would give 0; rounding leaves a gradient ~1e-6 of the first one at most
+    # exact arithmetic would give 0; rounding leaves a small fraction of the first gradient
     assert run.grad_norms[-1] <= 1e-4 * run.grad_norms[0], run.grad_norms
     np.testing.assert_allclose(run.x, bowl.center, atol=1e-3)
     assert np.all(np.diff(run.losses) <= 1e-12)  # every line minimum lowers the loss
