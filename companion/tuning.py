@@ -32,7 +32,7 @@ from .data import _endless
 from .losses import softmax_cross_entropy
 from .optim import SGD
 from .schedules import set_lr
-from .training import _loss_and_gradient
+from ._fit_parts import loss_and_gradient as _loss_and_gradient
 
 __all__ = [
     "Range",
