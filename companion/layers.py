@@ -29,12 +29,12 @@ Sequential(
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ._validate import FLOAT_DTYPES, as_float_array, is_finite_float_array, positive_int
+from ._network import flatten, network_arrays, usable
+from ._validate import as_float_array, positive_int
 from .gradients import GradientCheckResult, gradient_check, numerical_gradient
 
 __all__ = [
@@ -56,33 +56,6 @@ __all__ = [
 INITS = ("zeros", "xavier", "he")
 
 DTYPES = (np.float64, np.float32)
-
-# Inside a network the arrays between layers are the network's own: a layer's input is the
-# previous layer's output, its grad_out the next layer's gradient. Their dtypes are right by
-# construction, and they stop being finite only when training diverges (a hidden layer
-# overflows), which fit and lr_range_test detect from the outputs and report as divergence, not
-# as a user's bad input. So while a Sequential runs its layers, they skip the finiteness test
-# on these arrays (the Sequential has tested its own input and grad_out); that also saves a
-# pass over every activation, every step.
-_NETWORK_ARRAYS = contextvars.ContextVar("network_arrays", default=False)
-
-
-class _network_arrays:
-    """``with _network_arrays():`` the layers called inside take arrays the network computed."""
-
-    def __enter__(self) -> None:
-        self._token = _NETWORK_ARRAYS.set(True)
-
-    def __exit__(self, *exc_info: object) -> None:
-        _NETWORK_ARRAYS.reset(self._token)
-
-
-def _usable(array: object) -> bool:
-    """Whether a layer can take ``array`` as it is: a finite float32/float64 ndarray, or inside
-    a network (see ``_NETWORK_ARRAYS``) any float32/float64 ndarray."""
-    if _NETWORK_ARRAYS.get():
-        return type(array) is np.ndarray and array.dtype in FLOAT_DTYPES
-    return is_finite_float_array(array)
 
 
 def init_weights(
@@ -171,7 +144,7 @@ class Layer:
         raise NotImplementedError
 
     def _check_input(self, x: object) -> np.ndarray:
-        if _usable(x):  # the usual case, without building an error message
+        if usable(x):  # the usual case, without building an error message
             return x
         return as_float_array(x, f"{self!r}: the input x")
 
@@ -179,7 +152,7 @@ class Layer:
         """``grad_out`` as an array of the forward's dtype, shaped like the forward's output."""
         if self._out_shape is None:
             raise RuntimeError(f"{self!r}: backward called before forward (nothing is cached)")
-        if not _usable(grad_out):
+        if not usable(grad_out):
             grad_out = as_float_array(grad_out, f"{self!r}.backward: grad_out")
         if grad_out.shape != self._out_shape:
             raise ValueError(
@@ -409,7 +382,7 @@ class Sequential(Layer):
                     )
                 features, previous = layer.out_features, f"{i} {layer!r}"
         self.layers = list(layers)
-        self.flat_params, self.flat_grads = self._flatten()
+        self.flat_params, self.flat_grads = flatten(self.layers, Linear)
         self.params = [p for layer in self.layers for p in layer.params]
         self.grads = [g for layer in self.layers for g in layer.grads]
         self.param_names = tuple(
@@ -417,29 +390,6 @@ class Sequential(Layer):
             for i, layer in enumerate(self.layers)
             for name in getattr(layer, "param_names", ())
         )
-
-    def _flatten(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Copy the layers' parameters and gradients into two flat arrays and give each layer
-        views of its parts instead; ``(None, None)`` if the layers cannot share them."""
-        owners = [layer for layer in self.layers if layer.params]
-        params = [p for layer in owners for p in layer.params]
-        if (
-            not params
-            or not all(type(layer) is Linear for layer in owners)
-            or len({id(layer) for layer in owners}) != len(owners)
-            or len({p.dtype for p in params}) != 1
-        ):
-            return None, None
-        flat_params = np.concatenate([p.ravel() for p in params])
-        flat_grads = np.concatenate([g.ravel() for layer in owners for g in layer.grads])
-        start = 0
-        for layer in owners:
-            for i, p in enumerate(layer.params):
-                part = slice(start, start + p.size)
-                layer.params[i] = flat_params[part].reshape(p.shape)
-                layer.grads[i] = flat_grads[part].reshape(p.shape)
-                start += p.size
-        return flat_params, flat_grads
 
     def __repr__(self) -> str:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
@@ -454,9 +404,9 @@ class Sequential(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Run the layers in order. Only the network's input is tested for non-finite values:
         a hidden layer that overflows is training diverging, which the outputs show."""
-        if not _usable(x):
+        if not usable(x):
             x = as_float_array(x, "Sequential.forward: the input x")
-        with _network_arrays():
+        with network_arrays():
             for layer in self.layers:
                 x = layer.forward(x)
         return x
@@ -468,9 +418,9 @@ class Sequential(Layer):
         respect to the model's input — the data, which nothing updates — and ``None`` is
         returned; the parameters' gradients are the same.
         """
-        if not _usable(grad_out):
+        if not usable(grad_out):
             grad_out = as_float_array(grad_out, "Sequential.backward: grad_out")
-        with _network_arrays():
+        with network_arrays():
             for i, layer in reversed(list(enumerate(self.layers))):
                 if i == 0 and not input_grad and isinstance(layer, Linear):
                     return layer.backward(grad_out, input_grad=False)

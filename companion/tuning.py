@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from ._fit_parts import loss_and_gradient as _loss_and_gradient
 from ._validate import nonnegative_number, positive_int, positive_number
 from .data import _endless
 from .losses import softmax_cross_entropy
 from .optim import SGD
 from .schedules import set_lr
-from ._fit_parts import loss_and_gradient as _loss_and_gradient
 
 __all__ = [
     "Range",
