@@ -21,7 +21,7 @@ def check_layer(
     layer: Layer,
     x: np.ndarray,
     seed: int | np.random.Generator | None = None,
-    h: float = 1e-5,
+    h: float | None = None,
 ) -> dict[str, GradientCheckResult]:
     r"""Gradient-check a layer's ``backward`` (Chapter 1's
     :func:`~companion.gradients.gradient_check`).
@@ -39,8 +39,9 @@ def check_layer(
         The input to check at.
     seed : int or numpy.random.Generator, optional
         For :math:`R`.
-    h : float, default 1e-5
-        The finite-difference step.
+    h : float, optional
+        The finite-difference step; by default :func:`~companion.gradients.gradient_check`'s,
+        which suits ``x``'s dtype (:func:`~companion.gradients.default_step`).
 
     Returns
     -------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,7 +21,9 @@ from ._validate import as_float_array, positive_number
 
 __all__ = [
     "THRESHOLDS",
+    "VERDICTS",
     "GradientCheckResult",
+    "default_step",
     "derivative_errors",
     "gradient_check",
     "numerical_gradient",
@@ -34,7 +37,7 @@ METHODS = ("central", "forward")
 #: sometimes a real bug. Float32 carries ~7 significant digits, so its bar is lower.
 THRESHOLDS: dict[type, tuple[float, float]] = {
     np.float64: (1e-7, 1e-4),
-    np.float32: (1e-3, 1e-1),
+    np.float32: (2e-3, 4e-3),
 }
 
 
@@ -187,6 +190,34 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a64 - b64) / denominator))
 
 
+def default_step(dtype: type | np.dtype) -> float:
+    r"""The default finite-difference step of :func:`gradient_check` for a floating-point type.
+
+    Chapter 1's analysis: the central difference errs by about
+    :math:`\frac{h^2}{6}|f^{(3)}| + \frac{\varepsilon |f|}{h}` (truncation plus round-off),
+    which is smallest near :math:`h \approx \varepsilon^{1/3}`. The step is float64's
+    :math:`10^{-5}` (close to its :math:`\varepsilon^{1/3} \approx 6 \times 10^{-6}`) scaled by
+    :math:`(\varepsilon / \varepsilon_{64})^{1/3}`: about :math:`8 \times 10^{-3}` for float32,
+    where the chapter measures the best step near :math:`6 \times 10^{-3}`.
+    :func:`gradient_check` multiplies it by :math:`\max(1, |x_i|)` for each coordinate, so a
+    large coordinate still moves by a step its digits can hold.
+
+    Examples
+    --------
+    >>> default_step(np.float64), round(default_step(np.float32), 4)
+    (1e-05, 0.0081)
+    """
+    try:
+        eps = float(np.finfo(dtype).eps)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"dtype must be a floating-point type; got {dtype!r}") from error
+    return 1e-5 * (eps / float(np.finfo(np.float64).eps)) ** (1 / 3)
+
+
+#: The verdicts of :func:`gradient_check`, from best to worst.
+VERDICTS = ("correct", "kink", "suspicious", "wrong")
+
+
 @dataclass(frozen=True)
 class GradientCheckResult:
     """What :func:`gradient_check` found.
@@ -194,17 +225,22 @@ class GradientCheckResult:
     Attributes
     ----------
     max_relative_error : float
-        The worst relative error over the checked coordinates.
+        The worst relative error over the checked coordinates (over those not at a kink, if
+        one of them is not correct).
     worst_index : tuple of int
         Where (an index into ``x``) that worst error occurs.
-    verdict : {"correct", "suspicious", "wrong"}
-        Read off :data:`THRESHOLDS` for ``x``'s dtype.
+    verdict : {"correct", "kink", "suspicious", "wrong"}
+        Read off :data:`THRESHOLDS` for ``x``'s dtype. ``"kink"``: every coordinate that is
+        not correct sits at a kink — the two one-sided differences disagree and the analytic
+        value lies between them — so the check cannot judge it (see ``kinks``).
     passed : bool
         ``verdict == "correct"``.
     checked : int
         How many coordinates were checked.
     analytic, numerical : numpy.ndarray
         The two gradients at the checked coordinates (flat, in checking order).
+    kinks : tuple of tuple of int
+        The indices into ``x`` where a kink lies within the step.
     """
 
     max_relative_error: float
@@ -214,24 +250,43 @@ class GradientCheckResult:
     checked: int
     analytic: np.ndarray
     numerical: np.ndarray
+    kinks: tuple[tuple[int, ...], ...] = ()
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"gradient check {self.verdict}: max relative error {self.max_relative_error:.2e} "
             f"at index {self.worst_index} ({self.checked} coordinates checked)"
         )
+        if self.kinks:
+            shown = ", ".join(map(str, self.kinks[:5])) + (", ..." if len(self.kinks) > 5 else "")
+            text += f"; a kink within the step at {shown}"
+        return text
 
 
 def gradient_check(
     f: Callable[[np.ndarray], float],
     grad_f: Callable[[np.ndarray], np.ndarray],
     x: np.ndarray,
-    h: float = 1e-5,
+    h: float | None = None,
     num_checks: int | None = None,
     seed: int | np.random.Generator | None = None,
     thresholds: tuple[float, float] | None = None,
 ) -> GradientCheckResult:
-    """Compare an analytic gradient with the central-difference estimate.
+    r"""Compare an analytic gradient with the central-difference estimate.
+
+    Each checked coordinate gets a relative error
+    :math:`|a_i - n_i| / \max(|a_i| + |n_i|,\ s)` between the analytic value :math:`a_i` and
+    the numerical one :math:`n_i`. The floor :math:`s = \varepsilon^{2/3} / c \cdot \max_j
+    (|a_j| + |n_j|)`, with :math:`c` the "correct" threshold, is what a central difference at
+    its best step can resolve (Chapter 1: about :math:`\varepsilon^{2/3}` of the gradient's
+    scale): a partial derivative that is tiny next to the others, or exactly 0, is judged in
+    absolute terms, not by a ratio of two round-off errors.
+
+    Where a coordinate is not correct, the check also takes the two one-sided differences
+    :math:`(f(x) - f(x - he_i))/h` and :math:`(f(x + he_i) - f(x))/h`. If they disagree by more
+    than the "wrong" threshold and the analytic value lies between them, a kink (ReLU at 0,
+    :math:`|x|` at 0) sits within the step: the analytic value is a one-sided slope there, and
+    the coordinate counts as a kink, not as wrong.
 
     Parameters
     ----------
@@ -241,8 +296,9 @@ def gradient_check(
         Its claimed gradient: maps ``x`` to an array shaped like ``x``.
     x : array_like of float
         Where to check. Never modified.
-    h : float, default 1e-5
-        Finite-difference step.
+    h : float, optional
+        The finite-difference step. By default :func:`default_step` of ``x``'s dtype times
+        :math:`\max(1, |x_i|)`; a number given here is used as it is for every coordinate.
     num_checks : int, optional
         Check only this many coordinates, drawn without replacement — the practical way to
         check a gradient with millions of entries (each coordinate costs two calls of ``f``).
@@ -258,9 +314,9 @@ def gradient_check(
 
     Notes
     -----
-    The round-off error of a central difference is about :math:`\\epsilon |f| / h`. When ``f``
-    sums many terms, :math:`|f|` is large and the check can report "suspicious" for a correct
-    gradient: check on a smaller problem, or a loss averaged over fewer examples.
+    The round-off error of a central difference is about :math:`\varepsilon |f| / h`. When
+    ``f`` sums many terms, :math:`|f|` is large and the check can report "suspicious" for a
+    correct gradient: check on a smaller problem, or a loss averaged over fewer examples.
 
     Examples
     --------
@@ -269,21 +325,160 @@ def gradient_check(
     ...                         np.array([0.5, -1.0, 2.0]))
     >>> result.verdict, result.passed
     ('correct', True)
+    >>> relu = gradient_check(lambda v: float(np.sum(np.maximum(v, 0))),
+    ...                       lambda v: (v > 0).astype(float), np.array([0.0, 1.0]))
+    >>> relu.verdict, relu.kinks
+    ('kink', ((0,),))
     """
     f = _check_function(f)
     grad_f = _check_function(grad_f, "grad_f")
     x = as_float_array(x, "x")
-    h = positive_number(h, "h")
-    correct_below, wrong_above = thresholds or THRESHOLDS[x.dtype.type]
+    correct_below, wrong_above = _check_thresholds(thresholds, x.dtype)
+    analytic_full = _check_gradient(grad_f(x.copy()), x)
+    indices = _coordinates(x, num_checks, seed)
+    if h is None:
+        steps = [default_step(x.dtype) * max(1.0, abs(float(x[i]))) for i in indices]
+    else:
+        steps = [positive_number(h, "h")] * len(indices)
 
-    analytic_full = np.asarray(grad_f(x.copy()))
-    if analytic_full.shape != x.shape:
-        raise ValueError(
-            f"grad_f must return an array shaped like x {x.shape}; got {analytic_full.shape}"
+    point = x.copy()
+    f_at_x = _evaluate(f, point)
+    pairs = zip(indices, steps, strict=True)
+    numerical = np.array([_partial(f, point, i, step, "central", None) for i, step in pairs])
+    analytic = np.array([analytic_full[i] for i in indices], dtype=np.float64)
+    sizes = np.abs(analytic) + np.abs(numerical)
+    eps, scale = float(np.finfo(x.dtype).eps), float(sizes.max(initial=0.0))
+
+    def floor(step: float) -> float:  # what a central difference cannot resolve, over c
+        return max(eps ** (2 / 3) * scale, eps * abs(f_at_x) / step, _TINY) / correct_below
+
+    errors = np.abs(analytic - numerical) / np.maximum(sizes, [floor(s) for s in steps])
+
+    # A coordinate that is not correct gets a second look: is it a kink within the step?
+    at_kink = []
+    for k in np.flatnonzero(errors >= correct_below):
+        finer, kink = _second_look(
+            f, point, indices[k], steps[k], f_at_x, analytic[k], floor, wrong_above
         )
-    if not np.all(np.isfinite(analytic_full)):
-        raise ValueError("grad_f returned non-finite values")
+        if kink:
+            at_kink.append(int(k))
+        else:
+            errors[k] = min(errors[k], finer)
+    judged = errors.copy()
+    judged[at_kink] = -1.0  # a kink is not judged; the worst coordinate is the worst judged one
+    failing = judged.max(initial=0.0) >= correct_below
+    worst = int(np.argmax(judged if failing else errors)) if errors.size else 0
+    if failing:
+        verdict = "suspicious" if judged[worst] <= wrong_above else "wrong"
+    else:
+        verdict = "kink" if at_kink else "correct"
+    return GradientCheckResult(
+        max_relative_error=float(errors[worst]) if errors.size else 0.0,
+        worst_index=indices[worst] if indices else (),
+        verdict=verdict,
+        passed=verdict == "correct",
+        checked=len(indices),
+        analytic=analytic,
+        numerical=numerical,
+        kinks=tuple(indices[k] for k in at_kink),
+    )
 
+
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def _differences(f: Callable, point: np.ndarray, i: tuple, h: float, f_at_x: float) -> _Slopes:
+    """The left, central and right differences at coordinate ``i`` with step ``h`` (the steps
+    the dtype can hold, which in float32 differ from ``h`` in the last digits)."""
+    old = point[i]
+    try:
+        point[i] = old + h
+        up, f_plus = float(point[i]) - float(old), _evaluate(f, point)
+        point[i] = old - h
+        down, f_minus = float(old) - float(point[i]), _evaluate(f, point)
+    finally:
+        point[i] = old
+    return _Slopes(
+        (f_at_x - f_minus) / down, (f_plus - f_minus) / (up + down), (f_plus - f_at_x) / up
+    )
+
+
+class _Slopes(NamedTuple):
+    left: float
+    central: float
+    right: float
+
+    def kink(self, analytic: float, floor: float) -> float:
+        """How far the one-sided slopes disagree, if ``analytic`` lies between them (else 0)."""
+        low, high = sorted((self.left, self.right))
+        size = abs(self.left) + abs(self.right)
+        if not low - 1e-3 * size <= analytic <= high + 1e-3 * size:
+            return 0.0
+        return (high - low) / max(size, floor)
+
+
+def _second_look(
+    f: Callable,
+    point: np.ndarray,
+    i: tuple,
+    h: float,
+    f_at_x: float,
+    analytic: float,
+    floor: Callable[[float], float],
+    wrong_above: float,
+) -> tuple[float, bool]:
+    """A coordinate that failed at step ``h``: its error at ``h / 8``, and whether a kink lies
+    within the step — the one-sided slopes disagree by more than a wrong gradient would, the
+    analytic value is one of them, and (at ``h``) the central difference moved with the finer
+    step as a kink makes it move, by about half the disagreement, not as curvature does."""
+    coarse = _differences(f, point, i, h, f_at_x)
+    fine = _differences(f, point, i, h / 8, f_at_x)
+    error = abs(analytic - fine.central) / max(abs(analytic) + abs(fine.central), floor(h / 8))
+    kink_in_fine = fine.kink(analytic, floor(h / 8)) > 2 * wrong_above
+    kink_in_coarse = (
+        coarse.kink(analytic, floor(h)) > 2 * wrong_above
+        and abs(coarse.central - fine.central) > abs(coarse.right - coarse.left) / 4
+    )
+    return error, kink_in_fine or kink_in_coarse
+
+
+def _check_thresholds(thresholds: object, dtype: np.dtype) -> tuple[float, float]:
+    if thresholds is None:
+        return THRESHOLDS[dtype.type]
+    if not isinstance(thresholds, (tuple, list)) or len(thresholds) != 2:
+        raise TypeError(
+            f"thresholds must be a pair (correct_below, wrong_above); got {thresholds!r}"
+        )
+    correct_below = positive_number(thresholds[0], "thresholds[0] (correct_below)")
+    wrong_above = positive_number(thresholds[1], "thresholds[1] (wrong_above)")
+    if wrong_above < correct_below:
+        raise ValueError(
+            f"thresholds must have correct_below <= wrong_above; got {tuple(thresholds)!r}"
+        )
+    return correct_below, wrong_above
+
+
+def _check_gradient(value: object, x: np.ndarray) -> np.ndarray:
+    """``grad_f``'s answer as an array shaped like ``x`` with finite values, or a named error."""
+    try:
+        gradient = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"grad_f must return an array of numbers shaped like x; got {type(value).__name__}"
+        ) from error
+    if gradient.shape != x.shape:
+        raise ValueError(
+            f"grad_f must return an array shaped like x {x.shape}; got {gradient.shape}"
+        )
+    if not np.all(np.isfinite(gradient)):
+        raise ValueError("grad_f returned non-finite values")
+    return gradient
+
+
+def _coordinates(
+    x: np.ndarray, num_checks: object, seed: int | np.random.Generator | None
+) -> list[tuple[int, ...]]:
+    """Every index of ``x``, or ``num_checks`` of them drawn at random, in order."""
     if num_checks is None:
         flat_indices = np.arange(x.size)
     else:
@@ -293,30 +488,7 @@ def gradient_check(
             raise ValueError(f"num_checks must be between 1 and x.size={x.size}; got {num_checks}")
         rng = np.random.default_rng(seed)
         flat_indices = np.sort(rng.choice(x.size, size=int(num_checks), replace=False))
-
-    point = x.copy()
-    indices = [np.unravel_index(k, x.shape) for k in flat_indices]
-    numerical = np.array([_partial(f, point, i, h, "central", None) for i in indices])
-    analytic = np.array([analytic_full[i] for i in indices], dtype=np.float64)
-
-    errors = [relative_error(a, n) for a, n in zip(analytic, numerical, strict=True)]
-    worst = int(np.argmax(errors)) if errors else 0
-    max_error = float(errors[worst]) if errors else 0.0
-    if max_error < correct_below:
-        verdict = "correct"
-    elif max_error <= wrong_above:
-        verdict = "suspicious"
-    else:
-        verdict = "wrong"
-    return GradientCheckResult(
-        max_relative_error=max_error,
-        worst_index=tuple(int(j) for j in indices[worst]) if indices else (),
-        verdict=verdict,
-        passed=verdict == "correct",
-        checked=len(indices),
-        analytic=analytic,
-        numerical=numerical,
-    )
+    return [tuple(int(j) for j in np.unravel_index(k, x.shape)) for k in flat_indices]
 
 
 def derivative_errors(
