@@ -6,7 +6,7 @@ step, and the one-sided differences that reveal a kink).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -67,6 +67,59 @@ class _Slopes(NamedTuple):
         return (high - low) / max(size, floor)
 
 
+def judge(
+    f: Callable,
+    point: np.ndarray,
+    indices: Sequence[tuple],
+    steps: Sequence[float],
+    best_steps: Sequence[float],
+    analytic: np.ndarray,
+    numerical: np.ndarray,
+    correct_below: float,
+    wrong_above: float,
+) -> tuple[np.ndarray, list[int]]:
+    """Each coordinate's relative error, and the coordinates at a kink within the step.
+
+    The error's denominator is at least what a central difference at its best step cannot
+    resolve — :math:`\varepsilon^{2/3}` of the gradient's scale, and the round-off
+    :math:`\varepsilon |f| / h` — divided by ``correct_below``, so that a discrepancy of that
+    size is still "correct". A coordinate that fails gets :func:`second_look`."""
+    eps = float(np.finfo(point.dtype).eps)
+    sizes = np.abs(analytic) + np.abs(numerical)
+    base = eps ** (2 / 3) * float(sizes.max(initial=0.0))
+    errors = np.abs(analytic - numerical) / np.maximum(sizes, max(base, TINY) / correct_below)
+    failing = np.flatnonzero(errors >= correct_below)
+    at_kink: list[int] = []
+    if failing.size:
+        f_at_x = evaluate(f, point)
+        for k in failing:
+            floor = max(base, eps * abs(f_at_x) / best_steps[k], TINY) / correct_below
+            errors[k] = abs(analytic[k] - numerical[k]) / max(sizes[k], floor)
+            if errors[k] < correct_below:
+                continue
+            finer, kink = second_look(
+                f, point, indices[k], steps[k], f_at_x, analytic[k], floor, wrong_above
+            )
+            if kink:
+                at_kink.append(int(k))
+            else:
+                errors[k] = min(errors[k], finer)
+    return errors, at_kink
+
+
+def verdict(
+    errors: np.ndarray, at_kink: list[int], correct_below: float, wrong_above: float
+) -> tuple[str, int]:
+    """The verdict, and the worst coordinate: the worst one not at a kink if it fails."""
+    judged = errors.copy()
+    judged[at_kink] = -1.0
+    failing = judged.max(initial=0.0) >= correct_below
+    worst = int(np.argmax(judged if failing else errors)) if errors.size else 0
+    if failing:
+        return ("suspicious" if judged[worst] <= wrong_above else "wrong"), worst
+    return ("kink" if at_kink else "correct"), worst
+
+
 def second_look(
     f: Callable,
     point: np.ndarray,
@@ -74,7 +127,7 @@ def second_look(
     h: float,
     f_at_x: float,
     analytic: float,
-    floor: Callable[[float], float],
+    floor: float,
     wrong_above: float,
 ) -> tuple[float, bool]:
     """A coordinate that failed at step ``h``: its error at ``h / 8``, and whether a kink lies
@@ -83,10 +136,10 @@ def second_look(
     step as a kink makes it move, by about half the disagreement, not as curvature does."""
     coarse = differences(f, point, i, h, f_at_x)
     fine = differences(f, point, i, h / 8, f_at_x)
-    error = abs(analytic - fine.central) / max(abs(analytic) + abs(fine.central), floor(h / 8))
-    kink_in_fine = fine.kink(analytic, floor(h / 8)) > 2 * wrong_above
+    error = abs(analytic - fine.central) / max(abs(analytic) + abs(fine.central), floor)
+    kink_in_fine = fine.kink(analytic, floor) > 2 * wrong_above
     kink_in_coarse = (
-        coarse.kink(analytic, floor(h)) > 2 * wrong_above
+        coarse.kink(analytic, floor) > 2 * wrong_above
         and abs(coarse.central - fine.central) > abs(coarse.right - coarse.left) / 4
     )
     return error, kink_in_fine or kink_in_coarse

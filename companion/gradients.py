@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checking import TINY as _TINY
 from ._checking import check_function as _check_function
 from ._checking import check_gradient as _check_gradient
 from ._checking import check_thresholds as _check_thresholds
 from ._checking import coordinates as _coordinates
 from ._checking import evaluate as _evaluate
-from ._checking import second_look as _second_look
+from ._checking import judge as _judge
+from ._checking import verdict as _verdict
 from ._validate import as_float_array, positive_number
 
 __all__ = [
@@ -320,42 +320,18 @@ def gradient_check(
     correct_below, wrong_above = _check_thresholds(thresholds, THRESHOLDS[x.dtype.type])
     analytic_full = _check_gradient(grad_f(x.copy()), x)
     indices = _coordinates(x, num_checks, seed)
-    if h is None:
-        steps = [default_step(x.dtype) * max(1.0, abs(float(x[i]))) for i in indices]
-    else:
-        steps = [positive_number(h, "h")] * len(indices)
+    best = [default_step(x.dtype) * max(1.0, abs(float(x[i]))) for i in indices]
+    steps = best if h is None else [positive_number(h, "h")] * len(indices)
 
     point = x.copy()
-    f_at_x = _evaluate(f, point)
     pairs = zip(indices, steps, strict=True)
     numerical = np.array([_partial(f, point, i, step, "central", None) for i, step in pairs])
     analytic = np.array([analytic_full[i] for i in indices], dtype=np.float64)
-    sizes = np.abs(analytic) + np.abs(numerical)
-    eps, scale = float(np.finfo(x.dtype).eps), float(sizes.max(initial=0.0))
-
-    def floor(step: float) -> float:  # what a central difference cannot resolve, over c
-        return max(eps ** (2 / 3) * scale, eps * abs(f_at_x) / step, _TINY) / correct_below
-
-    errors = np.abs(analytic - numerical) / np.maximum(sizes, [floor(s) for s in steps])
-
-    # A coordinate that is not correct gets a second look: is it a kink within the step?
-    at_kink = []
-    for k in np.flatnonzero(errors >= correct_below):
-        finer, kink = _second_look(
-            f, point, indices[k], steps[k], f_at_x, analytic[k], floor, wrong_above
-        )
-        if kink:
-            at_kink.append(int(k))
-        else:
-            errors[k] = min(errors[k], finer)
-    judged = errors.copy()
-    judged[at_kink] = -1.0  # a kink is not judged; the worst coordinate is the worst judged one
-    failing = judged.max(initial=0.0) >= correct_below
-    worst = int(np.argmax(judged if failing else errors)) if errors.size else 0
-    if failing:
-        verdict = "suspicious" if judged[worst] <= wrong_above else "wrong"
-    else:
-        verdict = "kink" if at_kink else "correct"
+    # Each coordinate's error; one that fails gets a second look (a finer step; a kink?).
+    errors, at_kink = _judge(
+        f, point, indices, steps, best, analytic, numerical, correct_below, wrong_above
+    )
+    verdict, worst = _verdict(errors, at_kink, correct_below, wrong_above)
     return GradientCheckResult(
         max_relative_error=float(errors[worst]) if errors.size else 0.0,
         worst_index=indices[worst] if indices else (),
