@@ -58,11 +58,12 @@ class _Slopes(NamedTuple):
     central: float
     right: float
 
-    def kink(self, analytic: float, floor: float) -> float:
-        """How far the one-sided slopes disagree, if ``analytic`` lies between them (else 0)."""
+    def kink(self, analytic: float, floor: float, noise: float) -> float:
+        """How far the one-sided slopes disagree, if ``analytic`` lies between them and they
+        disagree by more than their round-off ``noise`` (else 0)."""
         low, high = sorted((self.left, self.right))
         size = abs(self.left) + abs(self.right)
-        if not low - 1e-3 * size <= analytic <= high + 1e-3 * size:
+        if high - low <= noise or not low - 1e-3 * size <= analytic <= high + 1e-3 * size:
             return 0.0
         return (high - low) / max(size, floor)
 
@@ -137,9 +138,10 @@ def second_look(
     coarse = differences(f, point, i, h, f_at_x)
     fine = differences(f, point, i, h / 8, f_at_x)
     error = abs(analytic - fine.central) / max(abs(analytic) + abs(fine.central), floor)
-    kink_in_fine = fine.kink(analytic, floor) > 2 * wrong_above
+    roundoff = 4 * float(np.finfo(point.dtype).eps) * abs(f_at_x)  # times 1/step: the noise
+    kink_in_fine = fine.kink(analytic, floor, 8 * roundoff / h) > 2 * wrong_above
     kink_in_coarse = (
-        coarse.kink(analytic, floor) > 2 * wrong_above
+        coarse.kink(analytic, floor, roundoff / h) > 2 * wrong_above
         and abs(coarse.central - fine.central) > abs(coarse.right - coarse.left) / 4
     )
     return error, kink_in_fine or kink_in_coarse
