@@ -56,6 +56,12 @@ def check_layer(
     >>> {name: r.verdict for name, r in results.items()}
     {'x': 'correct', 'W': 'correct', 'b': 'correct'}
     """
+    missing = [a for a in ("forward", "backward", "params", "grads") if not hasattr(layer, a)]
+    if missing:
+        raise TypeError(
+            f"layer must be a layer of companion.layers (forward, backward, params, grads); "
+            f"got {type(layer).__name__}, which has no {', '.join(missing)}"
+        )
     x = as_float_array(x, "x")
     rng = np.random.default_rng(seed)
     shape = layer.forward(x).shape

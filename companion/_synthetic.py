@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, nonnegative_number, positive_int
+from ._validate import as_float_array, finite_nonnegative_number, positive_int
 from .surfaces import Quadratic
 
 __all__ = ["RegressionData", "blobs", "linear_regression", "two_moons"]
@@ -119,7 +119,7 @@ def linear_regression(
     n = positive_int(n, "n")
     if n < d:
         raise ValueError(f"n must be at least the number of features {d}; got {n}")
-    noise = nonnegative_number(noise, "noise")
+    noise = finite_nonnegative_number(noise, "noise")
     if not isinstance(correlation, numbers.Real) or not (-1.0 / max(d - 1, 1) < correlation < 1.0):
         raise ValueError(
             f"correlation must lie in (-1/(d-1), 1) = ({-1 / max(d - 1, 1):.3g}, 1); "
@@ -176,7 +176,7 @@ def two_moons(
     ((7, 2), [0, 0, 0, 0, 1, 1, 1])
     """
     n = positive_int(n, "n")
-    noise = nonnegative_number(noise, "noise")
+    noise = finite_nonnegative_number(noise, "noise")
     rng = np.random.default_rng(seed)
     n0 = n - n // 2
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n // 2)
@@ -225,7 +225,7 @@ def blobs(
     ((8, 2), [0, 0, 0, 0, 1, 1, 1, 1], array([5., 5.]))
     """
     n = positive_int(n, "n")
-    std = nonnegative_number(std, "std")
+    std = finite_nonnegative_number(std, "std")
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         k = positive_int(centers, "centers")
         angle = 2 * np.pi * np.arange(k) / k

@@ -286,8 +286,11 @@ def standardize(X_train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, .
     X_train = as_float_array(X_train, "X_train", allow_int=True)
     if X_train.ndim != 2 or len(X_train) == 0:
         raise ValueError(f"X_train must have shape (n, d) with n >= 1; got {X_train.shape}")
-    mean = X_train.mean(axis=0)
-    spread = X_train.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X_train.mean(axis=0)
+        spread = X_train.std(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(spread))):
+        mean, spread = _mean_and_std_without_overflow(X_train)
     scale = np.where(spread > 0, spread, 1.0)
     out = [(X_train - mean) / scale]
     for i, other in enumerate(others):
@@ -297,8 +300,26 @@ def standardize(X_train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, .
                 f"others[{i}] must have {X_train.shape[1]} columns like X_train; got shape "
                 f"{other.shape}"
             )
-        out.append((other - mean) / scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out.append((other - mean) / scale)
+        if not np.all(np.isfinite(out[-1])):
+            raise ValueError(
+                f"others[{i}] is too far from X_train's mean for float64: standardizing it "
+                "overflows"
+            )
+    if not np.all(np.isfinite(out[0])):  # X_train - mean overflowed: use X_train / c first
+        c = np.max(np.abs(X_train), axis=0)
+        out[0] = (X_train / c - mean / c) / (scale / c)
     return (*out, mean, scale)
+
+
+def _mean_and_std_without_overflow(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations of ``X`` computed from ``X / c``, with ``c`` each
+    column's largest ``|x|``, so that no sum overflows."""
+    c = np.max(np.abs(X), axis=0)
+    c = np.where(c > 0, c, 1.0)
+    scaled = X / c
+    return scaled.mean(axis=0) * c, scaled.std(axis=0) * c
 
 
 class DigitsSplit(NamedTuple):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._checking import TINY as _TINY
 from ._checking import check_function as _check_function
 from ._checking import check_gradient as _check_gradient
 from ._checking import check_thresholds as _check_thresholds
@@ -22,7 +23,7 @@ from ._checking import coordinates as _coordinates
 from ._checking import evaluate as _evaluate
 from ._checking import judge as _judge
 from ._checking import verdict as _verdict
-from ._validate import as_float_array, positive_number
+from ._validate import as_float_array, finite_real, float_dtype, positive_number
 
 __all__ = [
     "THRESHOLDS",
@@ -170,8 +171,13 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     if a.size == 0:
         return 0.0
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    denominator = np.maximum(np.abs(a64) + np.abs(b64), np.finfo(np.float64).tiny)
-    return float(np.max(np.abs(a64 - b64) / denominator))
+    with np.errstate(over="ignore", invalid="ignore"):
+        denominator = np.maximum(np.abs(a64) + np.abs(b64), np.finfo(np.float64).tiny)
+        error = float(np.max(np.abs(a64 - b64) / denominator))
+    if not np.isfinite(error):  # a - b overflowed: the same ratio, with both halved
+        a64, b64 = a64 / 2, b64 / 2
+        error = float(np.max(np.abs(a64 - b64) / np.maximum(np.abs(a64) + np.abs(b64), _TINY)))
+    return error
 
 
 def default_step(dtype: type | np.dtype) -> float:
@@ -374,7 +380,9 @@ def derivative_errors(
     Returns
     -------
     numpy.ndarray
-        ``|estimate - exact|`` for every step, as float64.
+        ``|estimate - exact|`` for every step, as float64: ``inf`` or ``nan`` where ``f``
+        overflows in ``dtype`` (e.g. ``np.exp`` at 89 in float32) — that precision cannot
+        give an estimate there.
 
     Examples
     --------
@@ -383,15 +391,25 @@ def derivative_errors(
     >>> bool(err[1] < err[0] / 50)   # central difference: error falls like h**2
     True
     """
+    f, dfdx = _check_function(f), _check_function(dfdx, "dfdx")
     method = _check_method(method)
-    hs = as_float_array(hs, "hs")
+    x0 = finite_real(x0, "x0")
+    hs = as_float_array(hs, "hs", allow_int=True)
     if np.any(hs <= 0):
-        raise ValueError("hs must all be positive")
+        raise ValueError(f"hs must all be positive; got {hs[hs <= 0][:3].tolist()}")
+    dtype = float_dtype(dtype)
     x = np.asarray(x0, dtype=dtype)
     steps = hs.astype(dtype)
-    if method == "central":
-        estimate = (f(x + steps) - f(x - steps)) / (2 * steps)
-    else:
-        estimate = (f(x + steps) - f(x)) / steps
-    exact = dfdx(np.float64(x0))
-    return np.abs(np.asarray(estimate, dtype=np.float64) - exact)
+    with np.errstate(all="ignore"):
+        if method == "central":
+            estimate = (f(x + steps) - f(x - steps)) / (2 * steps)
+        else:
+            estimate = (f(x + steps) - f(x)) / steps
+        exact = dfdx(np.float64(x0))
+        errors = np.abs(np.asarray(estimate, dtype=np.float64) - exact)
+    if errors.shape != hs.shape:
+        raise ValueError(
+            "f and dfdx must be element-wise functions such as np.sin (one value per step); "
+            f"got {errors.size} errors for {hs.size} steps"
+        )
+    return errors

@@ -46,7 +46,7 @@ from ._fit_parts import (
     make_optimizer,
     restore,
 )
-from ._validate import nonnegative_number, positive_int, positive_number
+from ._validate import finite_nonnegative_number, positive_int, positive_number
 from ._vector_sgd import GradientNoise, SGDRun, gradient_noise, minibatch_sgd
 from .data import minibatches, num_batches
 from .losses import softmax_cross_entropy
@@ -117,7 +117,7 @@ def regularization(
     (array([[ 0.11, -0.21],
            [ 0.  ,  0.31]]), array([0., 0.]))
     """
-    l2, l1 = nonnegative_number(l2, "l2"), nonnegative_number(l1, "l1")
+    l2, l1 = finite_nonnegative_number(l2, "l2"), finite_nonnegative_number(l1, "l1")
     value, grads = 0.0, []
     for p in params:
         if p.ndim < 2:
@@ -331,8 +331,8 @@ def fit(
     X, y, validation = check_data(X, y, validation)
     epochs = positive_int(epochs, "epochs")
     patience = check_patience(patience, validation)
-    l2, l1 = nonnegative_number(l2, "l2"), nonnegative_number(l1, "l1")
-    min_delta = nonnegative_number(min_delta, "min_delta")
+    l2, l1 = finite_nonnegative_number(l2, "l2"), finite_nonnegative_number(l1, "l1")
+    min_delta = finite_nonnegative_number(min_delta, "min_delta")
     blew_up = BlowUp(positive_number(blowup, "blowup"))
     loss = check_loss(loss)
     num_batches(len(X), batch_size)  # checks batch_size

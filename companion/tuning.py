@@ -28,7 +28,7 @@ import numpy as np
 
 from ._fit_parts import loss_and_gradient as _loss_and_gradient
 from ._search import Range, SearchResult, grid_search, log_uniform, random_search, uniform
-from ._validate import nonnegative_number, positive_int, positive_number
+from ._validate import finite_nonnegative_number, positive_int, positive_number
 from .data import _endless
 from .losses import softmax_cross_entropy
 from .optim import SGD
@@ -188,7 +188,7 @@ def lr_range_test(
     steps, batch_size = positive_int(steps, "steps"), positive_int(batch_size, "batch_size")
     if steps < 2:
         raise ValueError(f"steps must be at least 2; got {steps}")
-    l2 = nonnegative_number(l2, "l2")
+    l2 = finite_nonnegative_number(l2, "l2")
     if not (isinstance(smoothing, numbers.Real) and 0 <= smoothing < 1):
         raise ValueError(f"smoothing must be a number in [0, 1); got {smoothing!r}")
     if not (isinstance(diverge, numbers.Real) and diverge > 1):
