@@ -43,7 +43,9 @@ def repository_root() -> Path:
         ``requirements.txt`` next to it), e.g. when it was installed from a wheel.
     """
     root = Path(__file__).resolve().parents[2]
-    missing = [name for name in ("pyproject.toml", "requirements.txt") if not (root / name).is_file()]
+    missing = [
+        name for name in ("pyproject.toml", "requirements.txt") if not (root / name).is_file()
+    ]
     if missing:
         raise FileNotFoundError(
             f"{root} has no {' or '.join(missing)}: build bundles from a checkout of the "
@@ -102,7 +104,11 @@ def _wheel_requirements(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         text = archive.read(name).decode("utf-8")
-    return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Requires-Dist:")]
+    return [
+        line.split(":", 1)[1].strip()
+        for line in text.splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
 
 
 def _for_extra(requirement) -> bool:

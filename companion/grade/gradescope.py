@@ -47,8 +47,8 @@ from pathlib import Path
 
 from . import Limits, collect, grade
 from .distribution import build_wheel, grading_requirements
-from .grader import exercises
 from .gradebook import format_points, printable, write_atomic
+from .grader import exercises
 from .submissions import exercise_from_name
 
 __all__ = [
@@ -283,13 +283,14 @@ mkdir -p "$ROOT/results"
 rm -f "$ROOT/results/results.json"
 cd "$ROOT" || exit 1
 # -P: never import from the working folder (Python 3.11+, which the pins need anyway).
-"$PYTHON" -P -m companion.grade.gradescope --autograde --root "$ROOT" {arguments} "${{USER_ARGS[@]}}"
+"$PYTHON" -P -m companion.grade.gradescope --autograde --root "$ROOT" \
+    {arguments} "${{USER_ARGS[@]}}"
 status=$?
 if [ "$status" -ne 0 ]; then
     # The grader itself failed (not the submission): score 0, and say so.
-    cat > "$ROOT/results/results.json" <<EOF
-{{"score": 0.0, "output": "The autograder failed (exit status $status), so this submission was not graded. Please tell your instructor.", "stdout_visibility": "hidden", "tests": []}}
-EOF
+    MESSAGE="The autograder failed (exit status $status), so this submission was not graded."
+    printf '{{"score": 0.0, "output": "%s", "stdout_visibility": "hidden", "tests": []}}\n' \
+        "$MESSAGE Please tell your instructor." > "$ROOT/results/results.json"
 fi
 exit 0
 """
