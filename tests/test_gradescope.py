@@ -34,8 +34,8 @@ import pytest
 from _nbtools import ROOT
 
 from companion.grade import Limits
-from companion.grade.gradescope import main, results_from_report
 from companion.grade.grader import exercises
+from companion.grade.gradescope import main, results_from_report
 
 SUBMISSIONS = ROOT / "tests" / "grading_corpus" / "submissions"
 FAST = Limits(cell_timeout=1.5, call_timeout=1.5, notebook_timeout=60)
