@@ -227,3 +227,11 @@ def test_the_output_may_not_be_an_input(tmp_path, capsys):
               str(GRADEBOOK), "-o", str(copy)])  # fmt: skip
     assert stop.value.code == 2 and "never overwritten" in capsys.readouterr().err
     assert copy.read_bytes() == CANVAS.read_bytes()
+
+
+def test_two_students_mapped_to_one_canvas_student_is_an_error(tmp_path, capsys):
+    mapping = tmp_path / "mapping.csv"
+    mapping.write_text("student,SIS User ID\nalice,S0001\nbob,S0001\n")
+    code, out = canvas(tmp_path, "--mapping", str(mapping))
+    assert code == 1 and "both match SIS User ID 'S0001'" in capsys.readouterr().err
+    assert not out.exists()

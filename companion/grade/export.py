@@ -344,6 +344,38 @@ def read_mapping(path: Path) -> tuple[str, dict[str, str]]:
     return keys[0], mapping
 
 
+def _exercise_grades(
+    rows: Sequence[GradebookRow], exercise: int | None
+) -> tuple[int, float, dict[str, GradebookRow], list[str]]:
+    """One exercise's number, maximum, rows by student, and the rows that name no student."""
+    numbers = sorted({r.exercise for r in rows if r.exercise is not None})
+    if exercise is None:
+        if len(numbers) != 1:
+            raise ExportError(
+                f"the gradebook has exercises {numbers}: say which one with --exercise"
+            )
+        exercise = numbers[0]
+    chosen = [r for r in rows if r.exercise == exercise]
+    if not chosen:
+        raise ExportError(f"the gradebook has no grades for exercise {exercise}")
+    maxima = {r.max for r in chosen}
+    if len(maxima) != 1:
+        raise ExportError(f"the gradebook's rows for exercise {exercise} disagree on its maximum")
+    grades: dict[str, GradebookRow] = {}
+    nameless = []
+    for row in chosen:
+        if not row.student:
+            nameless.append(f"{row.submission} (no student)")
+            continue
+        if row.student in grades:
+            raise ExportError(
+                f"student {row.student!r} has two grades for exercise {exercise} (lines "
+                f"{grades[row.student].line} and {row.line} of the gradebook); keep one"
+            )
+        grades[row.student] = row
+    return exercise, maxima.pop(), grades, nameless
+
+
 def fill_canvas(
     canvas: Path,
     column: str,
@@ -397,49 +429,29 @@ def fill_canvas(
             "an assignment Canvas can import grades into"
         ) from None
 
-    # Our grades for one exercise, by student.
-    numbers = sorted({r.exercise for r in rows if r.exercise is not None})
-    if exercise is None:
-        if len(numbers) != 1:
-            raise ExportError(
-                f"the gradebook has exercises {numbers}: say which one with --exercise"
-            )
-        exercise = numbers[0]
-    chosen = [r for r in rows if r.exercise == exercise]
-    if not chosen:
-        raise ExportError(f"the gradebook has no grades for exercise {exercise}")
-    maxima = {r.max for r in chosen}
-    if len(maxima) != 1:
-        raise ExportError(f"the gradebook's rows for exercise {exercise} disagree on its maximum")
-    maximum = maxima.pop()
+    exercise, maximum, grades, nameless = _exercise_grades(rows, exercise)
     if possible != maximum and not scale:
         raise ExportError(
             f"Canvas's {header[target]!r} is worth {format_points(possible)} points, exercise "
             f"{exercise} {format_points(maximum)}: pass --scale to rescale the grades"
         )
     factor = possible / maximum if scale and maximum else 1.0
-    grades: dict[str, GradebookRow] = {}
-    result = CanvasResult(text="", column=header[target])
-    for row in chosen:
-        if not row.student:
-            result.unmatched.append(f"{row.submission} (no student)")
-            continue
-        if row.student in grades:
-            raise ExportError(
-                f"student {row.student!r} has two grades for exercise {exercise} (lines "
-                f"{grades[row.student].line} and {row.line} of the gradebook); keep one"
-            )
-        grades[row.student] = row
+    result = CanvasResult(text="", column=header[target], unmatched=nameless)
 
     # Which Canvas row is which of our students.
     def canvas_key(value: str) -> str:
         return value.strip().casefold() if key_column == "SIS Login ID" else value.strip()
 
-    ours = {
-        canvas_key(mapping[1][s] if mapping else s): s
-        for s in grades
-        if not mapping or s in mapping[1]
-    }
+    ours: dict[str, str] = {}
+    for student in grades:
+        if mapping and student not in mapping[1]:
+            continue  # reported as unmatched below
+        key = canvas_key(mapping[1][student] if mapping else student)
+        if key in ours:
+            raise ExportError(
+                f"students {ours[key]!r} and {student!r} both match {key_column} {key!r}"
+            )
+        ours[key] = student
     student_rows = [
         n
         for n in range(1, len(table))
