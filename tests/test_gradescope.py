@@ -33,7 +33,7 @@ import nbformat
 import pytest
 from _nbtools import ROOT
 
-from companion.grade import Limits
+from companion.grade import Limits, distribution
 from companion.grade.grader import exercises
 from companion.grade.gradescope import main, results_from_report
 
@@ -236,6 +236,14 @@ def test_the_wheel_holds_every_module_of_the_package(source):
         packed = {n for n in archive.namelist() if n.startswith("companion/")}
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "companion").rglob("*.py")}
     assert modules <= packed
+
+
+def test_the_course_environment_for_a_hub_is_the_bundles_wheel_and_pins(source, tmp_path):
+    assert distribution.main(["-o", str(tmp_path)]) == 0
+    (wheel,) = source.glob("*.whl")
+    assert (tmp_path / wheel.name).is_file()
+    written = (tmp_path / "requirements.txt").read_text()
+    assert written == (source / "requirements.txt").read_text()
 
 
 # --- run_autograder on submissions ------------------------------------------------------------

@@ -9,11 +9,19 @@ installed package requires. ``requirements.txt`` also pins the book's build and 
 none of those is needed to grade, so none is shipped.
 
 Both run on an instructor's checkout of the course, where ``requirements.txt`` is installed,
-and need no network.
+and need no network. From the command line, ::
+
+    python -m companion.grade.distribution -o course-env/
+
+writes both into ``course-env/`` (``requirements.txt`` and the wheel), to install on a
+JupyterHub or any other machine that runs or grades the exercises::
+
+    pip install -r course-env/requirements.txt && pip install --no-deps course-env/*.whl
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -158,3 +166,22 @@ def grading_requirements(wheel: Path, root: Path | None = None) -> list[str]:
                 continue
             todo.append(_normalise(requirement.name))
     return [line for name, line in pins.items() if name in needed]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m companion.grade.distribution",
+        description="Write a wheel of the companion package and requirements.txt with the "
+        "pins grading and the exercises need into OUTDIR.",
+    )
+    parser.add_argument("-o", "--outdir", required=True, type=Path, help="where to write")
+    args = parser.parse_args(argv)
+    wheel = build_wheel(args.outdir)
+    pins = grading_requirements(wheel)
+    (args.outdir / "requirements.txt").write_text("\n".join(pins) + "\n", encoding="utf-8")
+    print(f"wrote {wheel} and {args.outdir / 'requirements.txt'} ({len(pins)} pins)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
