@@ -49,6 +49,8 @@ __all__ = [
     "fill_canvas",
     "nbgrader_grades",
     "read_gradebook",
+    "read_mapping",
+    "read_students",
 ]
 
 #: The columns of nbgrader's ``grades.csv`` (``nbgrader export``), in its order.
