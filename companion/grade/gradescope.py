@@ -254,8 +254,11 @@ python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python3" -m pip install --no-cache-dir -r "$HERE/requirements.txt"
 "$ROOT/venv/bin/python3" -m pip install --no-cache-dir --no-deps "$HERE/{wheel}"
 "$ROOT/venv/bin/python3" -c 'import companion.grade'
-# Submissions run as this unprivileged user, so they cannot touch the grader or its results.
+# Submissions run as this unprivileged user, so they cannot touch the grader or its results;
+# it only needs to read and run the virtual environment's Python.
 id -u {user} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {user}
+chmod a+x "$ROOT"
+chmod -R a+rX "$ROOT/venv"
 """
 
 _RUN = """\
