@@ -336,6 +336,17 @@ def test_of_two_notebooks_the_one_named_for_the_exercise_is_graded(source, pytho
     assert results["score"] == sum(i.points for i in exercises()[1])
 
 
+def test_another_exercises_notebook_is_graded_as_this_one_and_the_output_says_so(
+    source, python, tmp_path
+):
+    other = (SUBMISSIONS / "victor/03_backpropagation.ipynb").read_bytes()
+    root = gradescope_root(tmp_path, {"03_backpropagation.ipynb": other})
+    results, _, _ = run_autograder(source, root, python)
+    validate(results)
+    assert "named like exercise 3's notebook" in results["output"]
+    assert results["score"] == 0 and all("is not defined" in t["output"] for t in results["tests"])
+
+
 def test_when_the_grader_itself_fails_the_result_is_zero_and_says_so(source, tmp_path):
     root = gradescope_root(tmp_path, {"01_gradients.ipynb": b"{}"})
     (root / "results").mkdir()

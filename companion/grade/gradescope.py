@@ -49,7 +49,7 @@ from . import Limits, collect, grade
 from .distribution import build_wheel, grading_requirements
 from .gradebook import format_points, printable, write_atomic
 from .grader import exercises
-from .submissions import exercise_from_name
+from .submissions import Submission, exercise_from_name
 
 __all__ = [
     "VISIBILITIES",
@@ -175,7 +175,7 @@ def ungradable_results(exercise: int, why: str, visibility: str = "visible") -> 
 # --- inside Gradescope's container ----------------------------------------------------------
 
 
-def _choose(submissions: list, exercise: int) -> tuple[object | None, str | None]:
+def _choose(submissions: list[Submission], exercise: int) -> tuple[Submission | None, str | None]:
     """The one notebook to grade, or ``None`` and the reason."""
     if not submissions:
         return None, (
@@ -222,6 +222,12 @@ def autograde(
             results = ungradable_results(exercise, report["problem"], visibility)
         else:
             results = results_from_report(report, visibility)
+        named = exercise_from_name(submission.relative, set(exercises()))
+        if named not in (None, exercise):
+            results["output"] = (
+                f"Note: {submission.relative} is named like exercise {named}'s notebook, but "
+                f"this assignment is exercise {exercise}.\n" + results["output"]
+            )
         print(printable(json.dumps(report, indent=2, ensure_ascii=False)))
         for flag in report.get("flags", []):
             print(f"FLAGGED for review: {flag}")
