@@ -74,6 +74,15 @@ def build_wheel(dest: Path, root: Path | None = None) -> Path:
     (setuptools) must be installed, as it is wherever ``requirements.txt`` is.
     """
     root = root or repository_root()
+    try:
+        backend = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        backend = None
+    if backend is None or int(backend.split(".")[0]) < 77:
+        raise RuntimeError(
+            f"building the wheel needs setuptools 77 or newer in this environment (found "
+            f"{backend or 'none'}); install requirements.txt, which pins it"
+        )
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="course-wheel-") as scratch:
