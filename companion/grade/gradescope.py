@@ -5,8 +5,8 @@ Build one autograder zip per exercise, from a checkout of the course::
     python -m companion.grade.gradescope --exercise 1 -o dist/     # dist/autograder-ex01.zip
     python -m companion.grade.gradescope --exercise all -o dist/   # one zip per exercise
 
-and upload it as a programming assignment's autograder (base image: Ubuntu 24.04, whose
-Python 3.12 the pins install on). The zip holds, at its root,
+and upload it as a programming assignment's autograder (on a base image whose ``python3`` is
+3.11 or newer, as the pins need: Ubuntu 24.04's is 3.12). The zip holds, at its root,
 
 - ``setup.sh``: run once when Gradescope builds the image; installs Python, then the pinned
   packages grading needs (``requirements.txt``, from :func:`.distribution.grading_requirements`)
@@ -252,7 +252,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {{
-    echo "The pinned packages need Python 3.11 or newer: choose the Ubuntu 24.04 base image." >&2
+    echo "The pinned packages need Python 3.11 or newer: choose a newer base image." >&2
     exit 1
 }}
 python3 -m venv "$ROOT/venv"
