@@ -32,7 +32,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["build_wheel", "grading_requirements", "repository_root"]
+__all__ = ["EXTRA_ROOTS", "build_wheel", "grading_requirements", "repository_root"]
 
 #: Packages grading imports beyond the companion package's declared dependencies.
 EXTRA_ROOTS = ("ipython",)
