@@ -48,6 +48,7 @@ CORPUS = {
     "monkeypatches-numpy": "mallory_01_gradients.ipynb",
     "reads-the-checkers-frame": "niaj_01_gradients.ipynb",
     "forks-out-of-its-group": "rupert_01_gradients.ipynb",
+    "crashes-its-process": "judy_01_gradients.ipynb",
     "invalid-json": "grace_01_gradients.ipynb",
 }
 
