@@ -25,7 +25,7 @@ submission that cannot be graded (no notebook, several, invalid JSON) scores 0 w
 ``output`` that says why. The full report goes to ``run_autograder``'s standard output, which
 Gradescope shows to instructors only.
 
-Two environment variables change where things are: ``GRADESCOPE_ROOT`` (default
+Three environment variables change how it runs: ``GRADESCOPE_ROOT`` (default
 ``/autograder``) and ``COURSE_GRADE_PYTHON``, the interpreter ``run_autograder`` uses
 (default: ``$GRADESCOPE_ROOT/venv/bin/python3`` if ``setup.sh`` made it, else ``python3`` on
 ``PATH``). ``COURSE_GRADE_USER`` names the user submissions run as when the autograder runs as
