@@ -26,7 +26,7 @@ submission that cannot be graded (no notebook, several, invalid JSON) scores 0 w
 Gradescope shows to instructors only.
 
 Three environment variables change how it runs: ``GRADESCOPE_ROOT`` (default
-``/autograder``) and ``COURSE_GRADE_PYTHON``, the interpreter ``run_autograder`` uses
+``/autograder``), ``COURSE_GRADE_PYTHON``, the interpreter ``run_autograder`` uses
 (default: ``$GRADESCOPE_ROOT/venv/bin/python3`` if ``setup.sh`` made it, else ``python3`` on
 ``PATH``). ``COURSE_GRADE_USER`` names the user submissions run as when the autograder runs as
 root (default ``course-grade-student``, which ``setup.sh`` creates; empty: the autograder's own
