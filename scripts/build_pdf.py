@@ -32,7 +32,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -80,7 +79,8 @@ READY_JS = """async (timeoutMs) => {
   const hasMath = document.querySelector('.math') !== null;
   let err = null;
   if (hasMath) {
-    err = await until('MathJax', () => window.MathJax && MathJax.startup && MathJax.startup.promise);
+    err = await until('MathJax',
+                      () => window.MathJax && MathJax.startup && MathJax.startup.promise);
     if (err) return err;
     await MathJax.startup.promise;
   }
@@ -101,10 +101,15 @@ READY_JS = """async (timeoutMs) => {
 }"""
 
 
-@dataclass(frozen=True)
-class Page:
-    docname: str  # book/05_momentum
-    html: str  # book/05_momentum.html
+# The headings a reader of the printed page sees, in order, as the bookmarks should name them:
+# section numbers kept, "#" links dropped, math as its text (MathJax's assistive MathML).
+HEADINGS_JS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+  .filter((h) => h.checkVisibility())
+  .map((h) => {
+    const c = h.cloneNode(true);
+    c.querySelectorAll('.headerlink').forEach((a) => a.remove());
+    return c.textContent.replace(/\\s+/g, ' ').trim();
+  })"""
 
 
 def toc_docnames(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
@@ -157,8 +162,10 @@ def serve(site: Path) -> Iterator[str]:
         httpd.server_close()
 
 
-def print_pages(site: Path, docnames: list[str], chromium: str = CHROMIUM) -> list[tuple[str, bytes]]:
-    """Print every page to PDF: ``(title, pdf bytes)`` in the given order."""
+def print_pages(
+    site: Path, docnames: list[str], chromium: str = CHROMIUM
+) -> list[tuple[list[str], bytes]]:
+    """Print every page to PDF: ``(its headings, pdf bytes)`` in the given order."""
     from playwright.sync_api import sync_playwright
 
     missing = [d for d in docnames if not (site / f"{d}.html").is_file()]
@@ -193,12 +200,8 @@ def print_pages(site: Path, docnames: list[str], chromium: str = CHROMIUM) -> li
                 error = page.evaluate(READY_JS, READY_TIMEOUT_MS)
                 if error:
                     raise SystemExit(f"{docname}.html: {error}")
-                title = page.evaluate(
-                    "() => { const h = document.querySelector('article h1, main h1');"
-                    " if (!h) return document.title; const c = h.cloneNode(true);"
-                    " c.querySelectorAll('.headerlink').forEach((a) => a.remove());"
-                    " return c.textContent.replace(/\\s+/g, ' ').trim(); }"
-                )
+                page.emulate_media(media="print")
+                headings = page.evaluate(HEADINGS_JS)
                 pdf = page.pdf(
                     format="A4",
                     margin={"top": "16mm", "bottom": "16mm", "left": "14mm", "right": "14mm"},
@@ -209,27 +212,62 @@ def print_pages(site: Path, docnames: list[str], chromium: str = CHROMIUM) -> li
                     outline=True,  # the page's headings become bookmarks
                     tagged=True,
                 )
-                printed.append((title, pdf))
-                print(f"  printed {docname} ({title})", file=sys.stderr)
+                printed.append((headings, pdf))
+                print(f"  printed {docname}", file=sys.stderr)
         finally:
             browser.close()
     return printed
 
 
-def join(printed: list[tuple[str, bytes]], out: Path, title: str) -> int:
-    """Join the printed pages into ``out``; one bookmark per page. Returns the page count."""
+def join(printed: list[tuple[list[str], bytes]], out: Path, title: str) -> int:
+    """Join the printed pages into ``out`` with bookmarks; return the number of PDF pages.
+
+    Chromium's outline of each printed page (``outline=True``) gives every heading's place;
+    its titles drop math and sometimes repeat a heading's text, so the bookmarks take their
+    titles from the page's headings (``HEADINGS_JS``) when the two lists have the same length.
+    """
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Fit
 
     writer = PdfWriter()
-    for page_title, pdf in printed:
-        # The page's own bookmarks (its headings) go under one bookmark named for the page.
-        writer.append(PdfReader(io.BytesIO(pdf)), outline_item=page_title, import_outline=True)
+    for headings, pdf in printed:
+        reader = PdfReader(io.BytesIO(pdf))
+        offset = len(writer.pages)
+        writer.append(reader, import_outline=False)
+        items = list(_flatten_outline(reader, reader.outline))
+        if len(items) == len(headings):
+            items = [
+                (depth, page, top, name)
+                for (depth, page, top, _), name in zip(items, headings, strict=True)
+            ]
+        elif not items and headings:  # no outline from Chromium: one bookmark for the page
+            items = [(0, 0, None, headings[0])]
+        parents: list = []
+        for depth, page, top, name in items:
+            del parents[depth:]
+            parent = parents[-1] if parents else None
+            fit = Fit.xyz(top=top) if top is not None else Fit.fit()
+            parents.append(
+                writer.add_outline_item(
+                    title=name, page_number=offset + page, parent=parent, fit=fit
+                )
+            )
     writer.add_metadata({"/Title": title, "/Creator": "scripts/build_pdf.py (Chromium)"})
     writer.page_mode = "/UseOutlines"  # open with the bookmarks shown
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as handle:
         writer.write(handle)
     return len(writer.pages)
+
+
+def _flatten_outline(reader, outline, depth: int = 0):
+    """``(depth, page index, top, title)`` for every bookmark of ``reader``, in order."""
+    for item in outline:
+        if isinstance(item, list):
+            yield from _flatten_outline(reader, item, depth + 1)
+        else:
+            top = item.get("/Top") if hasattr(item, "get") else None
+            yield depth, reader.get_destination_page_number(item), top, item.title
 
 
 def publish(site: Path, pdf: Path, pages: int, megabytes: float) -> None:
