@@ -4,11 +4,11 @@ The PDF printed from the built site must hold its pages in table-of-contents ord
 page's title in its text and as a bookmark), the figures as images, and no raw TeX (MathJax
 typeset the math before Chromium printed it).
 
-Printing the whole book takes minutes on a busy machine, so ``make test`` does not: unless
-``make pdf`` has already printed this very site (``_build/pdf/book.pdf`` newer than every page,
-then that PDF is checked whole), the fixture prints a subset that covers each kind of page —
-the landing page, a chapter with math, figures and an explorer, chapter 3's graphs, and an
-appendix page — with the same script. ``BOOK_PDF_TEST=full`` prints the whole book instead.
+Printing the whole book takes about two minutes and reading its 300 pages back another one or
+more, so by default the test prints, with the same script, a subset that covers each kind of
+page: the landing page, a chapter with math, figures and an explorer, chapter 3's graphs, and an
+appendix page. ``BOOK_PDF_TEST=full`` checks the whole book: the PDF ``make pdf`` wrote, if it
+is newer than every page of the site, else a fresh print of every page.
 Needs the built book (``make book``) and Debian's Chromium, like tests/browser.
 """
 
@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pypdf
@@ -34,7 +35,7 @@ import build_pdf  # noqa: E402
 # What Sphinx writes around math for MathJax to typeset: \( \) inline, \[ \] or $$ displayed,
 # \begin{align} ...; printed only if MathJax had not run. (Code listings may quote TeX
 # macros in docstrings, so macros alone are not a sign.)
-RAW_TEX = re.compile(r"\$\$|\\[()[\]]|\\begin\{")
+RAW_TEX = [r"\$\$", r"\\\(", r"\\\)", r"\\\[", r"\\\]", r"\\begin\{"]
 
 
 def _title(docname: str) -> str:
@@ -52,16 +53,17 @@ def _squash(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    """``(pdf, docnames it holds)``: the full PDF if ``make pdf`` printed this site, else a
-    fresh print of :data:`SUBSET` (in a subprocess: the browser tests' Playwright may be
-    running in this one)."""
+    """``(pdf, docnames it holds)``: :data:`SUBSET` printed afresh, or the whole book (see the
+    module docstring). Printed in a subprocess: the browser tests' Playwright may be running
+    in this one."""
     if not (HTML / "index.html").is_file():
         pytest.fail(f"No built book in {HTML}: run `make book` first.", pytrace=False)
     everything = build_pdf.toc_docnames()
+    full = os.environ.get("BOOK_PDF_TEST") == "full"
     newest_page = max(p.stat().st_mtime for p in HTML.rglob("*.html"))
-    if PDF.is_file() and PDF.stat().st_mtime > newest_page:
+    if full and PDF.is_file() and PDF.stat().st_mtime > newest_page:
         return PDF, everything
-    docnames = everything if os.environ.get("BOOK_PDF_TEST") == "full" else SUBSET
+    docnames = everything if full else SUBSET
     assert set(docnames) <= set(everything), f"{SUBSET} names pages not in _toc.yml"
     out = tmp_path_factory.mktemp("pdf") / "book.pdf"
     subprocess.run(
@@ -105,22 +107,57 @@ def test_every_page_has_a_bookmark(printed, reader) -> None:
     assert [_squash(t) for t in top] == [_squash(t) for t in titles], top
 
 
-def test_no_raw_tex_in_the_pdf(page_texts) -> None:
-    found = [
-        f"page {number}: …{text[max(0, m.start() - 40) : m.end() + 40]!r}…"
-        for number, text in enumerate(page_texts, start=1)
-        if (m := RAW_TEX.search(text))
+@pytest.fixture(scope="module")
+def page_ranges(printed, reader) -> dict[str, range]:
+    """Which PDF pages hold each printed docname, from the top-level bookmarks."""
+    starts = [
+        reader.get_destination_page_number(item)
+        for item in reader.outline
+        if not isinstance(item, list)
     ]
-    assert not found, "raw TeX in the PDF:\n  " + "\n  ".join(found[:10])
+    assert len(starts) == len(printed[1]), "one top-level bookmark per printed page"
+    ends = starts[1:] + [len(reader.pages)]
+    return {d: range(a, b) for d, a, b in zip(printed[1], starts, ends, strict=True)}
 
 
-def test_figures_are_in_the_pdf(printed, reader) -> None:
-    """At least as many images in the PDF as the site's pages show figures (PNG outputs and
-    figure directives); widget frames count too (one shown per explorer)."""
-    expected = 0
-    for docname in printed[1]:
+def _code_text(docname: str) -> str:
+    """The text of the page's code blocks (listings may quote TeX in their docstrings)."""
+    html = (HTML / f"{docname}.html").read_text(encoding="utf-8")
+    blocks = re.findall(r"<pre\b.*?</pre>", html, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", "", "".join(blocks)))
+
+
+def test_no_raw_tex_in_the_pdf(page_ranges, page_texts) -> None:
+    """TeX delimiters left in the printed text mean MathJax had not typeset the page: each may
+    occur only as often as the page's code listings quote it."""
+    problems = []
+    for docname, pages in page_ranges.items():
+        text = "\n".join(page_texts[i] for i in pages)
+        code = _code_text(docname)
+        for pattern in RAW_TEX:
+            printed_count = len(re.findall(pattern, text))
+            quoted = len(re.findall(pattern, code))
+            if printed_count > quoted:
+                m = re.search(pattern, text)
+                problems.append(
+                    f"{docname}: {pattern!r} {printed_count}x (code quotes it {quoted}x), "
+                    f"e.g. …{text[max(0, m.start() - 40) : m.end() + 40]!r}…"
+                )
+    assert not problems, "raw TeX in the PDF:\n  " + "\n  ".join(problems)
+
+
+def test_figures_are_in_the_pdf(page_ranges, reader) -> None:
+    """Each page's figures (the images Sphinx saved to _images/) are images in its part of the
+    PDF; the explorers' frames come on top."""
+    problems = []
+    total = 0
+    for docname, pages in page_ranges.items():
         html = (HTML / f"{docname}.html").read_text(encoding="utf-8")
-        expected += len(re.findall(r"<img\b", html))
-    images = sum(len(page.images) for page in reader.pages)
-    assert expected > 0
-    assert images >= expected, f"the PDF has {images} images; the pages show {expected}"
+        figures = len(re.findall(r"<img\b[^>]*\bsrc=\"[^\"]*_images/", html))
+        images = sum(len(reader.pages[i].images) for i in pages)
+        total += figures
+        if images < figures:
+            problems.append(f"{docname}: {images} images in the PDF, {figures} figures on the page")
+    assert not problems, "\n".join(problems)
+    if any(d.startswith("book/0") for d in page_ranges):
+        assert total > 0, "no figure found in the printed chapters"
