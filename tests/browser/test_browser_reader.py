@@ -221,3 +221,25 @@ def test_chapter_three_graph_labels_are_legible_at_1280px(visit) -> None:
         f"the smallest graph label in {GRAPH_CHAPTER} is {smallest:.1f}px at 1280px "
         f"({min(sizes):.1f}px in the image, shown at {scale:.2f}x); want >= {MIN_LABEL_PX}px"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Numbering: figures (and numbered equations) count within their chapter
+
+
+@pytest.mark.parametrize(
+    ("number", "page"),
+    list(enumerate([p for p in toc_pages() if "chapter" in p.part.lower()], start=1)),
+)
+def test_figures_and_equations_are_numbered_within_their_chapter(number: int, page) -> None:
+    html = (HTML / page.html).read_text(encoding="utf-8")
+    h1 = re.findall(r"<h1>\s*<span class=\"section-number\">([^<]*)</span>", html)
+    assert h1 == [f"{number}. "], f"{page.html}: the chapter is not numbered {number}: {h1}"
+    figures = re.findall(r"<span class=\"caption-number\">Fig\. ([\d.]+)\s*</span>", html)
+    assert figures == [f"{number}.{k}" for k in range(1, len(figures) + 1)], (
+        f"{page.html}: figure numbers {figures}"
+    )
+    equations = re.findall(r"<span class=\"eqno\">\(([\d.]+)\)", html)
+    assert equations == [f"{number}.{k}" for k in range(1, len(equations) + 1)], (
+        f"{page.html}: equation numbers {equations}"
+    )
