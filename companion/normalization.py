@@ -38,9 +38,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._validate import positive_int, positive_number
-from .layers import Layer, _check_dtype
+from .layers import Layer, Sequential, _check_dtype
 
-__all__ = ["BatchNorm1d", "LayerNorm", "batchnorm_backward", "batchnorm_forward"]
+__all__ = ["BatchNorm1d", "LayerNorm", "Residual", "batchnorm_backward", "batchnorm_forward"]
 
 
 # --- the readable rule: forward and backward of the standardization -----------------------
@@ -283,3 +283,42 @@ class LayerNorm(_Norm):
         )
         self._store_grads(grad_w, grad_b)
         return grad_x
+
+
+class Residual(Layer):
+    r"""A residual block: :math:`y = x + f(x)`, with :math:`f` the given layers in sequence.
+
+    The identity path carries the gradient past :math:`f` unchanged,
+    :math:`\partial J/\partial x = \bar y + f'(x)^\top \bar y`. Where a normalization layer
+    sits relative to the sum matters: *post-LN*, ``Residual(...), LayerNorm(d)``, normalizes
+    after every sum (the original Transformer); *pre-LN*, ``Residual(LayerNorm(d), ...)``,
+    normalizes only inside :math:`f` (Xiong et al., 2020 show why post-LN needs warmup).
+
+    Examples
+    --------
+    >>> from companion.layers import Linear, ReLU
+    >>> block = Residual(Linear(4, 4, seed=0), ReLU(), Linear(4, 4, seed=1))
+    >>> x = np.ones((2, 4))
+    >>> block.forward(x).shape, block.param_names
+    ((2, 4), ('0.W', '0.b', '2.W', '2.b'))
+    """
+
+    def __init__(self, *layers: Layer) -> None:
+        super().__init__()
+        self.inner = Sequential(*layers)
+        self.layers = [self.inner]  # so that train() and eval() reach the layers inside
+        self.params, self.grads = self.inner.params, self.inner.grads
+        self.param_names = self.inner.param_names
+
+    def __repr__(self) -> str:
+        return "Residual(" + ", ".join(map(repr, self.inner.layers)) + ")"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        y = x + self.inner.forward(x)
+        self._out_shape, self._dtype = y.shape, y.dtype
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        grad_out = self._check_grad(grad_out)
+        return grad_out + self.inner.backward(grad_out)

@@ -142,3 +142,14 @@ def test_bad_input_is_refused_with_its_shape(make, x, message):
 def test_bad_hyperparameters_are_refused(make):
     with pytest.raises(ValueError):
         make()
+
+
+def test_a_residual_block_passes_the_gradient_check_and_adds_its_input():
+    from companion.normalization import Residual
+
+    block = Residual(LayerNorm(4), Linear(4, 4, seed=0), ReLU(), Linear(4, 4, seed=1))
+    x = np.random.default_rng(0).normal(size=(5, 4))
+    np.testing.assert_allclose(block.forward(x) - x, block.inner.forward(x))
+    results = check_layer(block, x, seed=0)
+    assert all(r.verdict == "correct" for r in results.values()), results
+    assert block.eval() is block and not block.inner.layers[0].training
