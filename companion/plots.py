@@ -86,6 +86,7 @@ COLORS: dict[str, str] = {
     "batchnorm": PALETTE[0],
     "layernorm": PALETTE[2],
     "amsgrad": PALETTE[2],
+    "adam_warmup": PALETTE[0],
     "nadam": PALETTE[5],
     "radam": PALETTE[2],
     "adamax": PALETTE[4],
