@@ -19,7 +19,7 @@ from _torch_reference import F32, F64, TOLERANCE, WORST, assert_close, assert_sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import companion.optim_modern as co
+import companion.optim as co
 from companion.clipping import clip_grad_norm, clip_grad_value
 from companion.normalization import BatchNorm1d, LayerNorm
 
