@@ -72,3 +72,34 @@ def test_clipping_works_in_place_on_the_arrays_given():
 def test_bad_arguments_name_themselves(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_fit_clips_the_gradient_norm_before_every_step():
+    from companion.data import digits
+    from companion.layers import mlp
+    from companion.optim import SGD
+    from companion.training import fit
+
+    split = digits(seed=0)
+    deep = [64] + [64] * 11 + [10]
+
+    def run(**clip):
+        model = mlp(deep, seed=0)
+        opt = SGD(model.params, lr=0.1, momentum=0.9)
+        return fit(model, split.X_train, split.y_train, optimizer=opt, epochs=3,
+                   batch_size=64, seed=0, progress=False, **clip)  # fmt: skip
+
+    assert run().status == "diverged"  # chapter 9's exploding network
+    clipped = run(max_grad_norm=1.0)
+    assert clipped.status == "completed"
+    assert clipped.step_grad_norm.max() > 1.0  # recorded before clipping
+
+    # each plain-SGD step moves the parameters by lr * (clipped norm) <= lr * max_norm
+    model = mlp([64, 16, 10], seed=0)
+    before = np.concatenate([p.ravel() for p in model.params])
+    fit(model, split.X_train, split.y_train, lr=0.5, epochs=1, batch_size=len(split.X_train),
+        max_grad_norm=1e-3, progress=False)  # fmt: skip
+    moved = np.linalg.norm(np.concatenate([p.ravel() for p in model.params]) - before)
+    assert moved == pytest.approx(0.5 * 1e-3, rel=1e-3)
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        fit(model, split.X_train, split.y_train, lr=0.1, max_grad_norm=0.0)

@@ -153,3 +153,21 @@ def test_a_residual_block_passes_the_gradient_check_and_adds_its_input():
     results = check_layer(block, x, seed=0)
     assert all(r.verdict == "correct" for r in results.values()), results
     assert block.eval() is block and not block.inner.layers[0].training
+
+
+def test_fit_evaluates_in_eval_mode_and_leaves_the_model_training():
+    """BatchNorm's running statistics see only training batches; the validation data neither
+    move them nor are standardized by their own statistics."""
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(120, 4)), rng.integers(0, 2, 120)
+    X_val, y_val = rng.normal(5.0, 3.0, size=(40, 4)), rng.integers(0, 2, 40)  # shifted
+    model = Sequential(Linear(4, 8, seed=0), BatchNorm1d(8), ReLU(), Linear(8, 2, seed=1))
+    history = fit(model, X, y, lr=0.05, epochs=2, batch_size=40, validation=(X_val, y_val), seed=0)
+    bn = model.layers[1]
+    assert model.training and bn.training
+    assert bn.num_batches_tracked == 2 * 3  # three training batches per epoch, nothing else
+    model.eval()
+    from companion.losses import softmax_cross_entropy
+
+    val_loss, _ = softmax_cross_entropy(model.forward(X_val), y_val)
+    assert history.val_loss[-1] == pytest.approx(val_loss)
