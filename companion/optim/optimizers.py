@@ -380,6 +380,7 @@ class NAdam(Optimizer):
     """
 
     rule = staticmethod(rules.nadam)
+    #: NAdam's own hyperparameter, ``momentum_decay``: at least 0.
     checks = {"momentum_decay": nonnegative_number}
 
     @staticmethod
@@ -444,6 +445,7 @@ class Adafactor(Optimizer):
     """
 
     rule = staticmethod(rules.adafactor)
+    #: Adafactor's own hyperparameters: ``beta2_decay`` at most 0, ``eps`` a pair, ``d`` at least 1.
     checks = {"beta2_decay": _at_most_zero, "eps": _adafactor_eps, "d": _at_least_one}
 
     @staticmethod
@@ -507,6 +509,7 @@ class Muon(Optimizer):
     """
 
     rule = staticmethod(rules.muon)
+    #: Muon's own hyperparameters: the Newton–Schulz coefficients and steps, ``adjust_lr_fn``.
     checks = {
         "ns_coefficients": _ns_coefficients,
         "ns_steps": _ns_steps,
