@@ -1,6 +1,6 @@
-r"""Optimizers with one small interface, modelled on ``torch.optim`` (Chapters 5 and 6).
+r"""Optimizers with one small interface, modelled on ``torch.optim`` (Chapters 5, 6 and 9).
 
-The package has three parts:
+The package has four parts:
 
 - :mod:`~companion.optim.rules` — each update rule as a small pure function,
   ``theta, state = adam(theta, grad, state, lr=...)``: the formula, line by line. This is what
@@ -12,6 +12,10 @@ The package has three parts:
   parameter **in place**, and ``state_dict()`` / ``load_state_dict(sd)`` for checkpoints laid
   out as PyTorch lays them out. Their steps are the rules, written in place for speed and
   tested equal to them.
+  Chapter 9 adds :class:`NAdam`, :class:`RAdam`, :class:`Adamax`, :class:`Adafactor`,
+  :class:`Muon` and :class:`Lion`, whose steps are their rules themselves.
+- :mod:`~companion.optim.combined` — :class:`Combined` steps several optimizers as one, each
+  on its share of the parameters; :func:`muon_with_adamw` is Muon's usual set-up.
 - :mod:`~companion.optim.analysis` — :func:`minimize` runs any optimizer on a loss with a known
   gradient; :func:`momentum_rate` and :func:`optimal_momentum` give momentum's convergence
   factor on a quadratic in closed form.
@@ -31,17 +35,39 @@ A new optimizer is one function in :mod:`~companion.optim.rules` and one class n
 from . import rules as rules  # companion.optim.rules: what the chapters show
 from .analysis import minimize, momentum_rate, optimal_momentum
 from .base import Optimizer
-from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
+from .combined import Combined, muon_with_adamw
+from .optimizers import (
+    SGD,
+    Adadelta,
+    Adafactor,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    Lion,
+    Muon,
+    NAdam,
+    RAdam,
+    RMSprop,
+)
 
 __all__ = [
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "Combined",
+    "Lion",
+    "Muon",
+    "NAdam",
     "Optimizer",
+    "RAdam",
     "RMSprop",
     "minimize",
     "momentum_rate",
+    "muon_with_adamw",
     "optimal_momentum",
 ]
