@@ -1,9 +1,11 @@
 r"""Studying the optimizers: run any of them on a loss, and momentum's rate in closed form.
 
-- :func:`minimize` runs an optimizer on a loss with a known gradient: the loop of
-  :func:`companion.descent.gradient_descent`, with its stopping rules and its divergence report.
-- :func:`momentum_rate` gives the factor by which momentum shrinks the error per step on a
-  quadratic, and :func:`optimal_momentum` Polyak's best setting (Chapter 5).
+- :func:`~companion.optim.minimize` runs an optimizer on a loss with a known gradient: the
+  loop of :func:`companion.descent.gradient_descent`, with its stopping rules and its
+  divergence report.
+- :func:`~companion.optim.momentum_rate` gives the factor by which momentum shrinks the error
+  per step on a quadratic, and :func:`~companion.optim.optimal_momentum` Polyak's best
+  setting (Chapter 5).
 """
 
 from __future__ import annotations

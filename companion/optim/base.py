@@ -3,7 +3,7 @@ r"""What every optimizer shares: parameter groups, per-parameter state, ``step``
 An optimizer is an update rule of :mod:`companion.optim.rules` plus this machinery. A
 subclass names its rule, ``rule = staticmethod(rules.adam)``; its hyperparameters, their
 order and their PyTorch defaults are the rule's keyword arguments, and each is checked by
-the function :data:`CHECKS` (or the class's own ``checks``) gives for its name. That is all
+the function ``CHECKS`` (or the class's own ``checks``) gives for its name. That is all
 a new optimizer needs: its steps then run the rule itself. A class may also write the rule
 in place, ``_update(param, grad, state, group, work)``, with ``work`` a few parameter-sized
 scratch arrays made on the first step and reused after, so that nothing parameter-sized is
@@ -117,7 +117,7 @@ class Optimizer:
 
     #: The update rule, a function of :mod:`companion.optim.rules`.
     rule: ClassVar[Callable[..., tuple[np.ndarray, dict[str, Any]]]]
-    #: Checks for hyperparameter names that :data:`CHECKS` does not know.
+    #: Checks for hyperparameter names that ``CHECKS`` does not know.
     checks: ClassVar[dict[str, Callable[[Any, str], Any]]] = {}
     #: Hyperparameters the class fixes (AdamW: decoupled weight decay), kept in every group.
     fixed: ClassVar[dict[str, Any]] = {}
