@@ -13,6 +13,7 @@ allocated per step; tests pin such an ``_update`` equal to its rule.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, ClassVar
@@ -49,9 +50,6 @@ CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "decoupled_weight_decay": flag,
     "maximize": flag,
 }
-
-#: The largest gradient entry whose square a dtype holds.
-_SQUARE_LIMIT = {np.dtype(t): float(np.sqrt(np.finfo(t).max)) for t in (np.float32, np.float64)}
 
 
 class _Scratch:
@@ -164,6 +162,7 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = {}
         self._params: list[np.ndarray] = []
         self._work: list[_Scratch] = []
+        self._limits: list[float] = []  # the largest gradient entry each parameter may take
         self._rule_names = [p.name for p in _hyperparameters(self.rule)]
         if isinstance(params, np.ndarray):
             raise TypeError(
@@ -196,6 +195,8 @@ class Optimizer:
             self._check_param(array, len(self._params))
             self._params.append(array)
             self._work.append(_Scratch(array))
+            finite = float(np.finfo(array.dtype).max)
+            self._limits.append(math.sqrt(finite) if self.squares_gradients else finite)
         unknown = set(group) - set(self.defaults) - {"params"}
         if unknown:
             raise ValueError(
@@ -307,15 +308,16 @@ class Optimizer:
                     f"is {param.dtype}; compute the gradient in the parameter's dtype"
                 )
             if grad.size:
-                # min and max propagate nan and inf, without a temporary array of flags
+                # min and max propagate nan and inf, without a temporary array of flags; one
+                # comparison refuses nan (it compares false), inf, and a square that overflows
                 low, high = grad.min(), grad.max()
-                if not (np.isfinite(low) and np.isfinite(high)):
-                    raise ValueError(
-                        f"{self._name}.step: grads[{i}] contains nan or inf; the step was not "
-                        "taken (one would poison the optimizer's state for good)"
-                    )
-                limit = _SQUARE_LIMIT[grad.dtype]
-                if self.squares_gradients and (high > limit or low < -limit):
+                limit = self._limits[i]
+                if not (-limit <= low and high <= limit):
+                    if not (np.isfinite(low) and np.isfinite(high)):
+                        raise ValueError(
+                            f"{self._name}.step: grads[{i}] contains nan or inf; the step was "
+                            "not taken (one would poison the optimizer's state for good)"
+                        )
                     raise ValueError(
                         f"{self._name}.step: grads[{i}] has an entry of size "
                         f"{max(-low, high):.3g}, whose square overflows {grad.dtype}; the step "
