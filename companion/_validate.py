@@ -125,3 +125,46 @@ def flag(value: object, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
     return bool(value)
+
+
+def finite_nonnegative_number(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number of at least 0, or raise naming
+    it (unlike :func:`nonnegative_number`, infinity is refused: e.g. a noise level)."""
+    value = nonnegative_number(value, name)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite non-negative number; got {value!r}")
+    return value
+
+
+def finite_real(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number (not a bool), or raise naming
+    it."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r:.60}")
+    if isinstance(value, np.complexfloating) or not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite real number; got {value!r}")
+    return float(value)
+
+
+def float_dtype(dtype: object, name: str = "dtype") -> type:
+    """Return ``dtype`` as numpy.float32 or numpy.float64, or raise a TypeError naming it."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if dtype is None or resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be numpy.float64 or numpy.float32; got {dtype!r}")
+    return resolved.type
+
+
+def safe_mean(values: np.ndarray) -> float:
+    """The mean of finite values without overflow in the sum: ``mean`` first, and where that
+    overflows, the sum of ``values / n`` (never above the largest value). Infinite only if
+    ``values`` itself is."""
+    with np.errstate(over="ignore"):
+        mean = float(np.mean(values))
+    if np.isfinite(mean) or values.size == 0:
+        return mean
+    return float(np.sum(values / values.size))
