@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validate import (
+    finite_nonnegative_number,
     flag,
     in_unit_interval,
-    nonnegative_number,
     pair_in_unit_interval,
     positive_number,
 )
@@ -34,10 +34,10 @@ __all__ = ["Optimizer"]
 #: How each hyperparameter is checked, by its name: ``check(value, name)`` returns the value
 #: (normalized) or raises a TypeError/ValueError naming it.
 CHECKS: dict[str, Callable[[Any, str], Any]] = {
-    "lr": nonnegative_number,
-    "lr_decay": nonnegative_number,
-    "weight_decay": nonnegative_number,
-    "initial_accumulator_value": nonnegative_number,
+    "lr": finite_nonnegative_number,
+    "lr_decay": finite_nonnegative_number,
+    "weight_decay": finite_nonnegative_number,
+    "initial_accumulator_value": finite_nonnegative_number,
     "eps": positive_number,
     "momentum": in_unit_interval,
     "alpha": in_unit_interval,
