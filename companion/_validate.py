@@ -6,7 +6,6 @@ who passes the wrong thing is told which argument, what was expected and what ar
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 
@@ -74,28 +73,14 @@ def positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def real_number(value: object, name: str) -> float:
-    """Return ``value`` as a float if it is a finite real number, or raise naming it.
-
-    A non-number (a string, None, a bool, an array) is a ``TypeError``; nan or inf a
-    ``ValueError``. Every number check below starts here.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number; got {value!r}")
-    return value
-
-
 def nonnegative_number(value: object, name: str) -> float:
-    """Return ``value`` as a float if it is a finite real number of at least 0, or raise
-    naming it (a non-number is a ``TypeError``)."""
+    """Return ``value`` as a float if it is a real number of at least 0 (infinity included),
+    or raise naming it (a non-number is a ``TypeError``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a non-negative number; got {type(value).__name__} {value!r}"
         )
-    if not value >= 0 or not math.isfinite(value):
+    if not value >= 0:
         raise ValueError(f"{name} must be a non-negative number; got {value!r}")
     return float(value)
 
@@ -103,7 +88,7 @@ def nonnegative_number(value: object, name: str) -> float:
 def in_unit_interval(value: object, name: str, *, include_one: bool = False) -> float:
     """Return ``value`` as a float if it lies in [0, 1) (or [0, 1] with ``include_one``), or
     raise naming it: a decay rate, a momentum, a dampening."""
-    value = real_number(value, name)
+    value = finite_real(value, name)
     if not (0 <= value <= 1 if include_one else 0 <= value < 1):
         interval = "[0, 1]" if include_one else "[0, 1)"
         raise ValueError(f"{name} must be in {interval}; got {value!r}")

@@ -529,6 +529,7 @@ def test_state_dict_is_laid_out_as_pytorch_lays_it_out():
                 "weight_decay": 0.0,
                 "amsgrad": False,
                 "decoupled_weight_decay": False,
+                "maximize": False,
                 "params": [0, 1],
             }
         ],
@@ -598,7 +599,7 @@ def test_pytorch_defaults():
     }
     for cls, defaults in expected.items():
         group = {k: v for k, v in cls(theta).param_groups[0].items() if k != "params"}
-        assert group == defaults, cls.__name__
+        assert group == {**defaults, "maximize": False}, cls.__name__
 
 
 def test_state_dict_is_a_snapshot_and_loading_copies():
@@ -640,8 +641,8 @@ def test_a_pytorch_style_state_dict_loads():
     opt.load_state_dict(state)
     assert opt.state[0]["step"] == 3 and isinstance(opt.state[0]["step"], int)
     assert opt.param_groups[0]["betas"] == (0.9, 0.999)
-    state["param_groups"][0]["maximize"] = True
-    with pytest.raises(ValueError, match="maximize=True is not supported"):
+    state["param_groups"][0]["fused"] = True
+    with pytest.raises(ValueError, match="fused=True is not supported"):
         opt.load_state_dict(state)
 
 
@@ -657,6 +658,25 @@ def test_a_pytorch_style_state_dict_loads():
         (lambda sd: sd["state"][0].update(step=-1), "non-negative whole number"),
         (lambda sd: sd["state"].update({7: {}}), "unknown parameter indices"),
         (lambda sd: sd.pop("state"), "expected a dict"),
+        # values that would turn the parameters into nan on the next step
+        (
+            lambda sd: sd["state"][0]["exp_avg_sq"].__setitem__(0, -1e-3),
+            r"state\[0\]\['exp_avg_sq'\] holds squares and cannot be negative; got a minimum of",
+        ),
+        (
+            lambda sd: sd["state"][1]["exp_avg_sq"].__setitem__(2, np.nan),
+            r"state\[1\]\['exp_avg_sq'\] contains nan or inf",
+        ),
+        (
+            lambda sd: sd["state"][0]["exp_avg"].__setitem__(1, np.inf),
+            r"state\[0\]\['exp_avg'\] contains nan or inf",
+        ),
+        (
+            lambda sd: sd["state"][1].update(exp_avg=np.zeros((3, 1))),
+            r"shape \(3, 1\); expected \(3,\)",
+        ),
+        (lambda sd: sd["param_groups"][0].update(params=None), "holds parameters"),
+        (lambda sd: sd["param_groups"][0].update(param_names=["w"]), "names 1 parameter"),
     ],
 )
 def test_a_snapshot_that_does_not_fit_is_refused_and_changes_nothing(mutate, message):
@@ -722,8 +742,9 @@ def test_step_updates_the_given_arrays_in_place_and_only_reads_the_grads():
         partial(Adadelta, weight_decay=0.1),
         partial(Adam, amsgrad=True, weight_decay=0.1),
         partial(AdamW, amsgrad=True),
+        partial(RMSprop, maximize=True),
     ],
-    ids=lambda m: m.func.__name__,
+    ids=lambda m: m.func.__name__ + ("-maximize" if m.keywords.get("maximize") else ""),
 )
 def test_no_parameter_sized_array_is_allocated_after_the_first_step(make):
     n = 250_000  # 2 MB of float64
@@ -785,6 +806,8 @@ def test_no_parameter_sized_array_is_allocated_after_the_first_step(make):
         ),
         (lambda p: AdamW(p, eps=-1e-8), ValueError, "AdamW: eps must be a positive"),
         (lambda p: Adam(p, amsgrad="yes"), TypeError, "amsgrad must be True or False"),
+        (lambda p: Adagrad(p, maximize=1), TypeError, "Adagrad: maximize must be True or False"),
+        (lambda p: SGD(p, 0.1, 0.9, foreach=True), TypeError, "SGD: got an unexpected keyword"),
         (lambda p: Adagrad(p, eps=0.0), ValueError, "eps must be a positive"),
         (lambda p: Adagrad(p, lr_decay=-1.0), ValueError, "lr_decay must be a non-negative"),
         (lambda p: Adagrad(p, initial_accumulator_value=-1), ValueError, "initial_accumulator"),
@@ -939,3 +962,168 @@ def test_momentum_rate_checks_its_eigenvalues_and_optimal_momentum_its_bounds():
         momentum_rate([1.0, 0.0], 0.1, 0.5)
     with pytest.raises(ValueError, match="mu must be at most L"):
         optimal_momentum(2.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("lr", "momentum", "kwargs", "error", "message"),
+    [
+        (None, 0.5, {}, TypeError, "lr must be an array of floats"),
+        (float("nan"), 0.5, {}, ValueError, "lr must contain only finite values"),
+        (-0.1, 0.5, {}, ValueError, "lr must be at least 0; got a minimum of -0.1"),
+        (0.1, "0.5", {}, TypeError, "momentum must be an array of floats"),
+        (
+            0.1,
+            [0.5, 1.0],
+            {},
+            ValueError,
+            r"momentum must be in \[0, 1\); got values from 0.5 to 1.0",
+        ),
+        (1e300, 0.5, {}, ValueError, "lr \\* eigenvalues reaches 1e\\+300: too large"),
+        (0.1, 0.5, {"nesterov": "yes"}, TypeError, "nesterov must be True or False"),
+    ],
+)
+def test_momentum_rate_names_a_bad_rate_instead_of_returning_nan(
+    lr, momentum, kwargs, error, message
+):
+    with pytest.raises(error, match=message):
+        momentum_rate([1.0, 0.01], lr, momentum, **kwargs)
+
+
+def test_optimal_momentum_is_finite_for_any_finite_curvatures():
+    lr, beta, rate = optimal_momentum(1e-300, 1e300)  # L / mu overflows float64
+    assert all(math.isfinite(x) for x in (lr, beta, rate)) and rate == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"optimizer": 5}, TypeError, "optimizer must be a function of the parameter list"),
+        ({"optimizer": lambda p: 5}, TypeError, "optimizer must make an Optimizer"),
+        ({"schedule": 0.1}, TypeError, "schedule must be a function of the step number"),
+        ({"schedule": lambda k: None}, TypeError, r"schedule\(0\) must be a non-negative number"),
+        ({"schedule": lambda k: -1.0}, ValueError, r"schedule\(0\) must be a non-negative number"),
+    ],
+)
+def test_minimize_names_a_bad_optimizer_or_schedule(kwargs, error, message):
+    args = {"optimizer": partial(SGD, lr=0.1), **kwargs}
+    with pytest.raises(error, match=message):
+        minimize(lambda t: float(t @ t), lambda t: 2 * t, [1.0], steps=5, **args)
+
+
+# --- PyTorch's maximize, its named parameters, and what a step must not do silently ---------
+
+ALL = [SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_maximize_applies_the_rule_to_the_negated_gradient_and_only_reads_it(cls):
+    rng = np.random.default_rng(3)
+    grads = [rng.normal(size=(2, 3)) for _ in range(20)]
+    up = rng.normal(size=(2, 3))
+    down = up.copy()
+    climber, descender = cls([up], lr=0.05, maximize=True), cls([down], lr=0.05)
+    for g in grads:
+        kept = g.copy()
+        climber.step([g])
+        np.testing.assert_array_equal(g, kept)
+        descender.step([-g])
+    np.testing.assert_array_equal(up, down)
+    assert climber.param_groups[0]["maximize"] is True
+    assert climber.state_dict()["param_groups"][0]["maximize"] is True
+
+
+def test_maximize_climbs_a_concave_function():
+    theta = np.array([3.0, -4.0])  # J = -||theta||^2 / 2, highest at 0; grad J = -theta
+    opt = Adam([theta], lr=0.1, maximize=True)
+    for _ in range(300):
+        opt.step([-theta.copy()])
+    assert np.linalg.norm(theta) < 0.05
+
+
+def test_a_pytorch_state_dict_with_param_names_loads():
+    """A PyTorch optimizer made from model.named_parameters() saves each group's
+    param_names; they load (and are checked), the order of the parameters being what counts."""
+    opt = SGD([np.ones(2), np.ones(3)], lr=0.1, momentum=0.9)
+    opt.step([np.ones(2), np.ones(3)])
+    snapshot = opt.state_dict()
+    snapshot["param_groups"][0]["param_names"] = ["0.weight", "0.bias"]
+    fresh = SGD([np.ones(2), np.ones(3)], lr=0.1, momentum=0.9)
+    fresh.load_state_dict(snapshot)
+    assert "param_names" not in fresh.param_groups[0]
+    np.testing.assert_array_equal(fresh.state[1]["momentum_buffer"], np.ones(3))
+    snapshot["param_groups"][0]["param_names"] = ["0.weight", 7]
+    with pytest.raises(TypeError, match=r"param_groups\[0\]\['param_names'\] must be a list"):
+        fresh.load_state_dict(snapshot)
+
+
+@pytest.mark.parametrize(
+    ("state_dict", "error", "message"),
+    [
+        (None, TypeError, "expected a dict"),
+        ({"state": {}, "param_groups": None}, TypeError, "'param_groups' must be a list"),
+        ({"state": {}, "param_groups": [None]}, TypeError, r"param_groups\[0\] must be a dict"),
+        ({"state": [], "param_groups": "group"}, TypeError, "'param_groups' must be a list"),
+    ],
+)
+def test_a_snapshot_of_the_wrong_type_is_a_type_error(state_dict, error, message):
+    with pytest.raises(error, match=message):
+        Adam([np.zeros(2)]).load_state_dict(state_dict)
+
+
+@pytest.mark.parametrize(
+    ("buffers", "error", "message"),
+    [
+        ({"step": "three"}, TypeError, r"\['step'\] must be a whole number"),
+        ({"exp_avg": ["a", "b"]}, TypeError, r"\['exp_avg'\] must be an array of numbers"),
+        ({"exp_avg_sq": np.array([1e39, 1.0])}, ValueError, "too large for float32"),
+    ],
+)
+def test_buffers_that_are_not_numbers_or_do_not_fit_the_dtype_are_refused(buffers, error, message):
+    opt = Adam([np.zeros(2, dtype=np.float32)])
+    saved = {"step": 1, "exp_avg": np.zeros(2), "exp_avg_sq": np.zeros(2), **buffers}
+    with pytest.raises(error, match=message):
+        opt.load_state_dict({"state": {0: saved}, "param_groups": opt.state_dict()["param_groups"]})
+    assert opt.state == {}
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_finite_gradient_whose_square_overflows_is_refused_not_frozen_in(cls, dtype):
+    """PyTorch takes the step: the second moment becomes inf and the parameter never moves
+    again. Here the step raises, naming the gradient, and changes nothing; SGD, which squares
+    nothing, takes it."""
+    huge = np.sqrt(np.finfo(dtype).max) * 2
+    theta = np.ones(3, dtype=dtype)
+    opt = cls([theta], lr=0.1)
+    opt.step([np.ones(3, dtype=dtype)])
+    before, state_before = theta.copy(), copy.deepcopy(opt.state)
+    grad = np.array([1.0, -huge, 0.5], dtype=dtype)
+    assert np.all(np.isfinite(grad))
+    if cls is SGD:
+        opt.step([grad])
+        assert np.all(np.isfinite(theta))
+        return
+    with pytest.raises(
+        ValueError, match=rf"grads\[0\] has an entry of size .* overflows {np.dtype(dtype).name}"
+    ):
+        opt.step([grad])
+    np.testing.assert_array_equal(theta, before)
+    for name, value in state_before[0].items():
+        np.testing.assert_array_equal(opt.state[0][name], value)
+    opt.step([np.full(3, np.sqrt(np.finfo(dtype).max) / 2, dtype=dtype)])  # just below: fine
+    assert all(np.all(np.isfinite(v)) for v in opt.state[0].values())
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (None, "SGD: params must be a list of arrays; got NoneType"),
+        (3, "got int"),
+        ("ab", "got str"),
+    ],
+)
+def test_params_that_are_not_a_list_are_a_named_type_error(params, message):
+    with pytest.raises(TypeError, match=message):
+        SGD(params)
+    with pytest.raises(TypeError, match="a group's 'params' must be a list of arrays"):
+        SGD([{"params": params}])

@@ -5,7 +5,8 @@ The package has four parts:
 - :mod:`~companion.optim.rules` — each update rule as a small pure function,
   ``theta, state = adam(theta, grad, state, lr=...)``: the formula, line by line. This is what
   the chapters show.
-- :mod:`~companion.optim.optimizers` (on :mod:`~companion.optim.base`) — the classes
+- :mod:`~companion.optim.optimizers` (on :mod:`~companion.optim.base`, with
+  :mod:`~companion.optim.checkpoints`) — the classes
   :class:`SGD`, :class:`Adagrad`, :class:`RMSprop`, :class:`Adadelta`, :class:`Adam` and
   :class:`AdamW`, with PyTorch's interface: built from the list of parameter arrays and the
   hyperparameters (PyTorch's names and defaults), each has ``step(grads)``, which updates every

@@ -1,9 +1,11 @@
 r"""Studying the optimizers: run any of them on a loss, and momentum's rate in closed form.
 
-- :func:`minimize` runs an optimizer on a loss with a known gradient: the loop of
-  :func:`companion.descent.gradient_descent`, with its stopping rules and its divergence report.
-- :func:`momentum_rate` gives the factor by which momentum shrinks the error per step on a
-  quadratic, and :func:`optimal_momentum` Polyak's best setting (Chapter 5).
+- :func:`~companion.optim.minimize` runs an optimizer on a loss with a known gradient: the
+  loop of :func:`companion.descent.gradient_descent`, with its stopping rules and its
+  divergence report.
+- :func:`~companion.optim.momentum_rate` gives the factor by which momentum shrinks the error
+  per step on a quadratic, and :func:`~companion.optim.optimal_momentum` Polyak's best
+  setting (Chapter 5).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validate import as_float_array, positive_number
+from .._validate import as_float_array, flag, nonnegative_number, positive_number
 from ..descent import DescentResult, descend
 from ..schedules import set_lr
 from .base import Optimizer
@@ -76,10 +78,19 @@ def minimize(
     ('converged', 23)
     """
     theta = as_float_array(x0, "x0", allow_int=True).copy()  # the array the optimizer owns
+    if not callable(optimizer):
+        raise TypeError(
+            "optimizer must be a function of the parameter list, e.g. partial(SGD, lr=0.1); "
+            f"got {optimizer!r}"
+        )
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be a function of the step number; got {schedule!r}")
     opt = optimizer([theta])
     if not isinstance(opt, Optimizer):
         raise TypeError(f"optimizer must make an Optimizer from [theta]; got {opt!r}")
-    lr0 = float(opt.param_groups[0]["lr"] if schedule is None else schedule(0))
+    lr0 = opt.param_groups[0]["lr"]
+    if schedule is not None:
+        lr0 = nonnegative_number(schedule(0), "schedule(0)")
     step_numbers = itertools.count()
 
     def update(_: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -126,14 +137,22 @@ def momentum_rate(
     eigenvalues : array_like of float, shape (n,)
         The Hessian's eigenvalues :math:`\lambda_i > 0`.
     lr, momentum : float or array_like
-        :math:`\eta` and :math:`\beta`; arrays broadcast against each other (a whole map at
-        once).
+        :math:`\eta \ge 0` and :math:`\beta \in [0, 1)`; arrays broadcast against each other
+        (a whole map at once).
     nesterov : bool, default False
 
     Returns
     -------
     float or numpy.ndarray
         :math:`\rho`, with the broadcast shape of ``lr`` and ``momentum``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numbers (``nesterov``: not a bool).
+    ValueError
+        If an eigenvalue is not positive, ``lr`` or ``momentum`` is out of range or not finite,
+        or :math:`\eta\lambda` is so large that the rate overflows float64.
 
     Examples
     --------
@@ -145,9 +164,16 @@ def momentum_rate(
     """
     lam = as_float_array(eigenvalues, "eigenvalues", allow_int=True).reshape(-1)
     if lam.size == 0 or np.any(lam <= 0):
-        raise ValueError("eigenvalues must be positive (a positive definite Hessian)")
-    lr_arr = np.asarray(lr, dtype=np.float64)[..., None]
-    beta = np.asarray(momentum, dtype=np.float64)[..., None]
+        raise ValueError(
+            f"eigenvalues must be positive (a positive definite Hessian); got {lam.tolist()[:8]}"
+        )
+    lr_arr, beta = _rates(lr, momentum)
+    nesterov = flag(nesterov, "nesterov")
+    if lr_arr.max(initial=0.0) * lam.max() > 1e150:
+        raise ValueError(
+            f"lr * eigenvalues reaches {lr_arr.max() * lam.max():.3g}: too large for the rate "
+            "to be computed in float64 (any such step diverges)"
+        )
     shrink = 1.0 - lr_arr * lam
     if nesterov:
         trace, det = (1.0 + beta) * shrink, beta * shrink
@@ -157,6 +183,21 @@ def momentum_rate(
     radius = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2.0
     rate = radius.max(axis=-1)
     return float(rate) if rate.ndim == 0 else rate
+
+
+def _rates(lr: object, momentum: object) -> tuple[np.ndarray, np.ndarray]:
+    """``lr`` (at least 0) and ``momentum`` (in [0, 1)) as float64 arrays with a trailing axis
+    for the eigenvalues, or a named error."""
+    lr_arr = as_float_array(lr, "lr", allow_int=True).astype(np.float64)
+    beta = as_float_array(momentum, "momentum", allow_int=True).astype(np.float64)
+    if np.any(lr_arr < 0):
+        raise ValueError(f"lr must be at least 0; got a minimum of {float(lr_arr.min())}")
+    if np.any((beta < 0) | (beta >= 1)):
+        raise ValueError(
+            "momentum must be in [0, 1); got values from "
+            f"{float(beta.min())} to {float(beta.max())}"
+        )
+    return lr_arr[..., None], beta[..., None]
 
 
 def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
@@ -183,6 +224,6 @@ def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
     mu, L = positive_number(mu, "mu"), positive_number(L, "L")
     if mu > L:
         raise ValueError(f"mu must be at most L; got mu = {mu!r}, L = {L!r}")
-    root = math.sqrt(L / mu)
+    root = math.sqrt(L) / math.sqrt(mu)  # sqrt(kappa), without overflowing L / mu
     rate = (root - 1.0) / (root + 1.0)
     return 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2, rate**2, rate

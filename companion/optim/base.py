@@ -3,7 +3,7 @@ r"""What every optimizer shares: parameter groups, per-parameter state, ``step``
 An optimizer is an update rule of :mod:`companion.optim.rules` plus this machinery. A
 subclass names its rule, ``rule = staticmethod(rules.adam)``; its hyperparameters, their
 order and their PyTorch defaults are the rule's keyword arguments, and each is checked by
-the function :data:`CHECKS` (or the class's own ``checks``) gives for its name. That is all
+the function ``CHECKS`` (or the class's own ``checks``) gives for its name. That is all
 a new optimizer needs: its steps then run the rule itself. A class may also write the rule
 in place, ``_update(param, grad, state, group, work)``, with ``work`` a few parameter-sized
 scratch arrays made on the first step and reused after, so that nothing parameter-sized is
@@ -12,8 +12,8 @@ allocated per step; tests pin such an ``_update`` equal to its rule.
 
 from __future__ import annotations
 
-import copy
 import inspect
+import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, ClassVar
@@ -21,22 +21,23 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._validate import (
+    finite_nonnegative_number,
     flag,
     in_unit_interval,
-    nonnegative_number,
     pair_in_unit_interval,
     positive_number,
 )
+from . import checkpoints
 
 __all__ = ["Optimizer"]
 
 #: How each hyperparameter is checked, by its name: ``check(value, name)`` returns the value
 #: (normalized) or raises a TypeError/ValueError naming it.
 CHECKS: dict[str, Callable[[Any, str], Any]] = {
-    "lr": nonnegative_number,
-    "lr_decay": nonnegative_number,
-    "weight_decay": nonnegative_number,
-    "initial_accumulator_value": nonnegative_number,
+    "lr": finite_nonnegative_number,
+    "lr_decay": finite_nonnegative_number,
+    "weight_decay": finite_nonnegative_number,
+    "initial_accumulator_value": finite_nonnegative_number,
     "eps": positive_number,
     "momentum": in_unit_interval,
     "alpha": in_unit_interval,
@@ -47,16 +48,7 @@ CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "centered": flag,
     "amsgrad": flag,
     "decoupled_weight_decay": flag,
-}
-
-#: Switches of PyTorch's optimizers that choose an implementation (or maximize), not the
-#: algorithm; a PyTorch state dict may carry them, at these values, and still load here.
-_TORCH_ONLY = {
-    "foreach": None,
-    "fused": None,
-    "capturable": False,
-    "differentiable": False,
-    "maximize": False,
+    "maximize": flag,
 }
 
 
@@ -66,16 +58,30 @@ class _Scratch:
     def __init__(self, like: np.ndarray) -> None:
         self._like = like
         self._arrays: list[np.ndarray] = []
+        self._negated: np.ndarray | None = None
 
     def __getitem__(self, k: int) -> np.ndarray:
         while len(self._arrays) <= k:
             self._arrays.append(np.empty_like(self._like))
         return self._arrays[k]
 
+    def negative(self, grad: np.ndarray) -> np.ndarray:
+        """``-grad``, in an array of its own (the update rule may use all the others)."""
+        if self._negated is None:
+            self._negated = np.empty_like(self._like)
+        return np.negative(grad, out=self._negated)
+
 
 def _hyperparameters(rule: Callable[..., Any]) -> list[inspect.Parameter]:
     """The rule's keyword arguments: its hyperparameters, in order, with their defaults."""
     return [p for p in inspect.signature(rule).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+
+def _as_list(values: object, name: str) -> list[Any]:
+    """``values`` (a list, a tuple, a generator such as ``model.parameters()``) as a list."""
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of arrays; got {type(values).__name__}")
+    return list(values)
 
 
 class Optimizer:
@@ -93,6 +99,9 @@ class Optimizer:
         (as in PyTorch).
     *args, **kwargs
         The hyperparameters of the subclass's rule, by position or by name.
+    maximize : bool, default False
+        Keyword only, every optimizer: climb :math:`J` instead of descending, i.e. apply the
+        rule to :math:`-\nabla J` (as PyTorch's ``maximize=True`` does).
 
     Attributes
     ----------
@@ -117,10 +126,16 @@ class Optimizer:
 
     #: The update rule, a function of :mod:`companion.optim.rules`.
     rule: ClassVar[Callable[..., tuple[np.ndarray, dict[str, Any]]]]
-    #: Checks for hyperparameter names that :data:`CHECKS` does not know.
+    #: Checks for hyperparameter names that ``CHECKS`` does not know.
     checks: ClassVar[dict[str, Callable[[Any, str], Any]]] = {}
     #: Hyperparameters the class fixes (AdamW: decoupled weight decay), kept in every group.
     fixed: ClassVar[dict[str, Any]] = {}
+    #: Buffers that are never negative, besides those in
+    #: :data:`~companion.optim.checkpoints.NONNEGATIVE_STATE`.
+    nonnegative_state: ClassVar[tuple[str, ...]] = ()
+    #: Whether the rule squares the gradient: then a gradient whose square overflows the
+    #: dtype is refused (it would make the state inf and freeze the parameters for good).
+    squares_gradients: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -129,8 +144,9 @@ class Optimizer:
         if unchecked:
             raise TypeError(f"{cls.__name__}: no check for hyperparameter(s) {unchecked}")
         params = inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        maximize = inspect.Parameter("maximize", inspect.Parameter.KEYWORD_ONLY, default=False)
         cls.__signature__ = inspect.Signature(
-            [params, *(p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in hyper)]
+            [params, *(p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in hyper), maximize]
         )
 
     def __init__(self, params: Iterable[Any], *args: Any, **kwargs: Any) -> None:
@@ -146,13 +162,14 @@ class Optimizer:
         self.state: dict[int, dict[str, Any]] = {}
         self._params: list[np.ndarray] = []
         self._work: list[_Scratch] = []
+        self._limits: list[float] = []  # the largest gradient entry each parameter may take
         self._rule_names = [p.name for p in _hyperparameters(self.rule)]
         if isinstance(params, np.ndarray):
             raise TypeError(
                 f"{self._name}: params must be a list of arrays, e.g. [theta] or model.params; "
                 "got a single array"
             )
-        params = list(params)
+        params = _as_list(params, f"{self._name}: params")
         if not params:
             raise ValueError(f"{self._name}: params is empty; there is nothing to optimize")
         groups = params if all(isinstance(p, dict) for p in params) else [{"params": params}]
@@ -168,12 +185,18 @@ class Optimizer:
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"{self._name}: a parameter group is a dict with a 'params' list")
         arrays = group["params"]
-        arrays = [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
+        arrays = (
+            [arrays]
+            if isinstance(arrays, np.ndarray)
+            else _as_list(arrays, f"{self._name}: a group's 'params'")
+        )
         start = len(self._params)
         for array in arrays:
             self._check_param(array, len(self._params))
             self._params.append(array)
             self._work.append(_Scratch(array))
+            finite = float(np.finfo(array.dtype).max)
+            self._limits.append(math.sqrt(finite) if self.squares_gradients else finite)
         unknown = set(group) - set(self.defaults) - {"params"}
         if unknown:
             raise ValueError(
@@ -230,6 +253,8 @@ class Optimizer:
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """Update every parameter in place, given one gradient array per parameter.
 
+        With ``maximize``, the rule is applied to the negated gradients.
+
         Parameters
         ----------
         grads : list of numpy.ndarray
@@ -240,15 +265,22 @@ class Optimizer:
         ------
         TypeError, ValueError
             If ``grads`` is not a list of that many arrays, or one has the wrong shape or
-            dtype or is not finite. Nothing is changed then: neither a parameter nor the state.
-            (PyTorch takes a step with a nan or inf gradient; it reaches the parameters.)
+            dtype or is not finite, or (for a rule that squares it) so large that its square
+            overflows the dtype (above 1.8e19 in float32, 1.3e154 in float64; PyTorch's order of
+            operations lets a little more through). Nothing is changed then: neither a parameter
+            nor the state.
+            (PyTorch takes a step with a nan or inf gradient; it reaches the parameters. With an
+            overflowing square it takes the step too, and the parameter stops moving for good.)
         """
         grads = self._check_grads(grads)
         index = 0
         for group in self.param_groups:
             for param in group["params"]:
                 state = self.state.setdefault(index, {})
-                self._update(param, grads[index], state, group, self._work[index])
+                work, grad = self._work[index], grads[index]
+                if group["maximize"]:
+                    grad = work.negative(grad)
+                self._update(param, grad, state, group, work)
                 index += 1
 
     def _check_grads(self, grads: object) -> list[np.ndarray]:
@@ -275,12 +307,23 @@ class Optimizer:
                     f"{self._name}.step: grads[{i}] has dtype {grad.dtype}, but params[{i}] "
                     f"is {param.dtype}; compute the gradient in the parameter's dtype"
                 )
-            # min and max propagate nan and inf, without a temporary array of flags
-            if grad.size and not (np.isfinite(grad.min()) and np.isfinite(grad.max())):
-                raise ValueError(
-                    f"{self._name}.step: grads[{i}] contains nan or inf; the step was not "
-                    "taken (one would poison the optimizer's state for good)"
-                )
+            if grad.size:
+                # min and max propagate nan and inf, without a temporary array of flags; one
+                # comparison refuses nan (it compares false), inf, and a square that overflows
+                low, high = grad.min(), grad.max()
+                limit = self._limits[i]
+                if not (-limit <= low and high <= limit):
+                    if not (np.isfinite(low) and np.isfinite(high)):
+                        raise ValueError(
+                            f"{self._name}.step: grads[{i}] contains nan or inf; the step was "
+                            "not taken (one would poison the optimizer's state for good)"
+                        )
+                    raise ValueError(
+                        f"{self._name}.step: grads[{i}] has an entry of size "
+                        f"{max(-low, high):.3g}, whose square overflows {grad.dtype}; the step "
+                        "was not taken (the state would become inf and the parameter stop "
+                        "moving). Scale the loss down or clip the gradient"
+                    )
             checked.append(grad)
         return checked
 
@@ -334,109 +377,30 @@ class Optimizer:
         "params": [indices]}]}``. Unlike PyTorch, whose state dict refers to the live
         buffers, every array here is a copy: the snapshot does not change as training goes on.
         """
-        groups, index = [], 0
-        for group in self.param_groups:
-            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
-            packed["params"] = list(range(index, index + len(group["params"])))
-            index += len(group["params"])
-            groups.append(packed)
-        state = {
-            i: {name: copy.deepcopy(value) for name, value in buffers.items()}
-            for i, buffers in self.state.items()
-            if buffers
-        }
-        return {"state": state, "param_groups": groups}
+        return checkpoints.snapshot(self)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a snapshot from :meth:`state_dict`: hyperparameters and buffers (copied).
+        """Restore a snapshot from :meth:`state_dict` (or PyTorch's): hyperparameters and
+        buffers, copied.
 
         Everything is checked before anything changes: the number of groups and of
-        parameters in each, the hyperparameters, and every buffer's name, shape and dtype.
+        parameters in each, the hyperparameters, and every buffer's name, shape and dtype, and
+        its values (finite; sums and averages of squares not negative). PyTorch's
+        implementation switches at their defaults and its ``param_names`` (an optimizer made
+        from ``named_parameters()``) are accepted and dropped.
 
         Raises
         ------
+        TypeError
+            If the snapshot, a group or a buffer is not of its type (a dict, an array).
         ValueError
             If the snapshot does not fit this optimizer and its parameters.
         """
-        where = f"{self._name}.load_state_dict"
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError(f"{where}: expected a dict with 'state' and 'param_groups'")
-        new_groups = self._load_groups(state_dict["param_groups"], where)
-        new_state: dict[int, dict[str, Any]] = {}
-        saved_state = state_dict["state"]
-        unknown = set(saved_state) - set(range(len(self._params)))
-        if unknown:
-            raise ValueError(f"{where}: state for unknown parameter indices {sorted(unknown)}")
-        index = 0
-        for group in new_groups:
-            for param in group["params"]:
-                buffers = saved_state.get(index, {})
-                if buffers:
-                    expected = set(self._state_names(param, group))
-                    if set(buffers) != expected:
-                        raise ValueError(
-                            f"{where}: the state of parameter {index} has {sorted(buffers)}; "
-                            f"expected {sorted(expected)}"
-                        )
-                    new_state[index] = {
-                        name: self._restore(
-                            name, value, param, f"{where}: state[{index}][{name!r}]"
-                        )
-                        for name, value in buffers.items()
-                    }
-                elif self._initial_state(param, group) is not None:
-                    raise ValueError(f"{where}: the state of parameter {index} is missing")
-                index += 1
-        for group, new in zip(self.param_groups, new_groups, strict=True):
+        groups, state = checkpoints.restore(self, state_dict)
+        for group, new in zip(self.param_groups, groups, strict=True):
             group.clear()
             group.update(new)
-        self.state = new_state
-
-    def _load_groups(self, saved_groups: Any, where: str) -> list[dict[str, Any]]:
-        """The saved groups' hyperparameters, checked, with this optimizer's parameters."""
-        if len(saved_groups) != len(self.param_groups):
-            raise ValueError(
-                f"{where}: the snapshot has {len(saved_groups)} parameter group(s), "
-                f"this optimizer {len(self.param_groups)}"
-            )
-        new_groups, index = [], 0
-        for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
-            count = len(group["params"])
-            if list(saved.get("params", ())) != list(range(index, index + count)):
-                raise ValueError(
-                    f"{where}: group {g} of the snapshot holds parameters "
-                    f"{saved.get('params')}, this optimizer's holds {count} parameter(s) "
-                    f"starting at index {index}"
-                )
-            hyper = {k: v for k, v in saved.items() if k != "params"}
-            for name, off in _TORCH_ONLY.items():
-                if name in hyper and name not in self.defaults:
-                    if hyper.pop(name) != off:
-                        raise ValueError(f"{where}: {name}={saved[name]!r} is not supported")
-            if set(hyper) != set(self.defaults):
-                raise ValueError(
-                    f"{where}: group {g} has hyperparameters {sorted(hyper)}; "
-                    f"{self._name} has {sorted(self.defaults)} (is it another optimizer's?)"
-                )
-            checked = self._check_group(dict(hyper))
-            checked["params"] = group["params"]
-            new_groups.append(checked)
-            index += count
-        return new_groups
-
-    @staticmethod
-    def _restore(name: str, value: Any, param: np.ndarray, where: str) -> Any:
-        """A saved buffer as this optimizer keeps it: a count as an int, an array as a copy in
-        the parameter's dtype (PyTorch, too, casts state to its parameter's dtype)."""
-        if name == "step":  # a count; PyTorch saves it as a float tensor
-            count = float(np.asarray(value))
-            if not (count >= 0 and count.is_integer()):
-                raise ValueError(f"{where} must be a non-negative whole number; got {value!r}")
-            return int(count)
-        array = np.array(value, dtype=param.dtype)
-        if array.shape != param.shape:
-            raise ValueError(f"{where} has shape {array.shape}; expected {param.shape}")
-        return array
+        self.state = state
 
     def _state_names(self, param: np.ndarray, group: dict[str, Any]) -> tuple[str, ...]:
         """The names of one parameter's buffers after its first step, with these settings:

@@ -64,6 +64,7 @@ class SGD(Optimizer):
     """
 
     rule = staticmethod(rules.sgd)
+    squares_gradients = False
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group = super()._check_group(group)

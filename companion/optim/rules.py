@@ -23,29 +23,29 @@ from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "adadelta",
-    "adafactor",
-    "adagrad",
-    "adam",
-    "adamax",
-    "adamw",
-    "lion",
-    "muon",
-    "nadam",
-    "newton_schulz",
-    "radam",
-    "rmsprop",
+__all__ = [  # in the chapters' order
     "sgd",
+    "adagrad",
+    "rmsprop",
+    "adadelta",
+    "adam",
+    "adamw",
+    "nadam",
+    "radam",
+    "adamax",
+    "adafactor",
+    "lion",
+    "newton_schulz",
+    "muon",
 ]
 
 Array = np.ndarray
 State = dict[str, Any]
-Step = tuple[Array, State]  # what a rule returns: the new parameters and the new state
+Step = tuple[Array, State]  # what a rule returns: the new parameters and state
 
 
-def sgd(theta: Array, grad: Array, state: State, *, lr: float = 1e-3, momentum: float = 0.0,
-        dampening: float = 0.0, weight_decay: float = 0.0,
+def sgd(theta: Array, grad: Array, state: State, *, lr: float = 1e-3,
+        momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
         nesterov: bool = False) -> Step:  # fmt: skip
     r"""Stochastic gradient descent, with optional momentum (Polyak 1964; Nesterov 1983).
 
@@ -80,7 +80,8 @@ def sgd(theta: Array, grad: Array, state: State, *, lr: float = 1e-3, momentum: 
 
 def adagrad(theta: Array, grad: Array, state: State, *, lr: float = 1e-2,
             lr_decay: float = 0.0, weight_decay: float = 0.0,
-            initial_accumulator_value: float = 0.0, eps: float = 1e-10) -> Step:  # fmt: skip
+            initial_accumulator_value: float = 0.0,
+            eps: float = 1e-10) -> Step:  # fmt: skip
     r"""AdaGrad (Duchi et al., 2011): divide each coordinate's step by the root of the sum of
     all its squared gradients so far.
 
@@ -110,9 +111,9 @@ def adagrad(theta: Array, grad: Array, state: State, *, lr: float = 1e-2,
     return theta, {"step": t, "sum": s}
 
 
-def rmsprop(theta: Array, grad: Array, state: State, *, lr: float = 1e-2, alpha: float = 0.99,
-            eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-            centered: bool = False) -> Step:  # fmt: skip
+def rmsprop(theta: Array, grad: Array, state: State, *, lr: float = 1e-2,
+            alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+            momentum: float = 0.0, centered: bool = False) -> Step:  # fmt: skip
     r"""RMSProp (Tieleman & Hinton, 2012): divide each coordinate's step by a running root
     mean square of its recent gradients.
 
@@ -143,18 +144,21 @@ def rmsprop(theta: Array, grad: Array, state: State, *, lr: float = 1e-2, alpha:
     v = alpha * state.get("square_avg", zeros) + (1 - alpha) * g**2
     new = {"step": state.get("step", 0) + 1, "square_avg": v}
     if centered:
-        g_avg = new["grad_avg"] = alpha * state.get("grad_avg", zeros) + (1 - alpha) * g
+        g_avg = alpha * state.get("grad_avg", zeros) + (1 - alpha) * g
+        new["grad_avg"] = g_avg
         d = np.sqrt(v - g_avg**2) + eps
     else:
         d = np.sqrt(v) + eps
     step = g / d
     if momentum > 0:
-        step = new["momentum_buffer"] = momentum * state.get("momentum_buffer", zeros) + step
+        step = momentum * state.get("momentum_buffer", zeros) + step
+        new["momentum_buffer"] = step
     return theta - lr * step, new
 
 
-def adadelta(theta: Array, grad: Array, state: State, *, lr: float = 1.0, rho: float = 0.9,
-             eps: float = 1e-6, weight_decay: float = 0.0) -> Step:  # fmt: skip
+def adadelta(theta: Array, grad: Array, state: State, *, lr: float = 1.0,
+             rho: float = 0.9, eps: float = 1e-6,
+             weight_decay: float = 0.0) -> Step:  # fmt: skip
     r"""Adadelta (Zeiler, 2012): RMSProp whose step has the units of the parameters.
 
     .. math::
@@ -186,8 +190,9 @@ def adadelta(theta: Array, grad: Array, state: State, *, lr: float = 1.0, rho: f
 
 
 def adam(theta: Array, grad: Array, state: State, *, lr: float = 1e-3,
-         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
-         amsgrad: bool = False, decoupled_weight_decay: bool = False) -> Step:  # fmt: skip
+         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+         weight_decay: float = 0.0, amsgrad: bool = False,
+         decoupled_weight_decay: bool = False) -> Step:  # fmt: skip
     r"""Adam (Kingma & Ba, 2015): momentum on the gradient, RMSProp's scaling, bias correction.
 
     With step number :math:`t = 1, 2, \dots` and every operation element-wise:

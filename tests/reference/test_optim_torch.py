@@ -146,7 +146,7 @@ def assert_same_hyperparameters(group: dict, group_t: dict) -> None:
     (foreach, fused, capturable, differentiable, maximize), at their defaults."""
     group = {k: v for k, v in group.items() if k != "params"}
     extra = set(group_t) - set(group) - {"params"}
-    assert extra <= set(co.base._TORCH_ONLY) and not set(group) - set(group_t), extra
+    assert extra <= set(co.checkpoints.TORCH_ONLY) and not set(group) - set(group_t), extra
     for key in extra:  # off: None or False (PyTorch itself fills in either)
         assert not group_t[key], key
     for key, value in group.items():
@@ -182,6 +182,68 @@ def test_the_readable_rules_match_torch_optim_over_200_steps(config):
     for i, p_t in enumerate(theirs):
         for key, value in opt_t.state[p_t].items():
             assert_close(states[i][key], value, F64, "optim: the rules' state (float64)")
+
+
+MAXIMIZE = [  # every optimizer, with the switches that act before or after the negation
+    ("SGD", {"lr": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.01, "momentum": 0.8, "dampening": 0.3}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.001, "alpha": 0.9, "momentum": 0.9, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.95, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.parametrize("config", MAXIMIZE, ids=config_id)
+def test_maximize_matches_torch_optim_over_200_steps(config):
+    name, hyper = config
+    ours, opt, theirs, opt_t = both(name, {**hyper, "maximize": True}, initial_params(10))
+    for grads in gradients(11):
+        opt.step(grads)
+        torch_step(opt_t, theirs, grads)
+        assert_same_params(ours, theirs, F64, "optim: maximize, parameters (float64)")
+    assert_same_state(opt, opt_t, F64, "optim: maximize, state (float64)")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_torch_state_dict_from_named_parameters_loads_and_the_run_goes_on(name):
+    """torch.optim made from named_parameters() saves param_names in each group."""
+    grads = gradients(12, steps=60)
+    params = initial_params(13)
+    theirs = [tensor(p, requires_grad=True) for p in params]
+    opt_t = getattr(torch.optim, name)([(f"p{i}", t) for i, t in enumerate(theirs)], lr=0.01)
+    for g in grads[:30]:
+        torch_step(opt_t, theirs, g)
+    saved = opt_t.state_dict()
+    assert saved["param_groups"][0]["param_names"] == ["p0", "p1", "p2", "p3"]
+    ours = [to_numpy(t).copy() for t in theirs]
+    opt = getattr(co, name)(ours, lr=0.01)
+    opt.load_state_dict(converted(saved, to_numpy))
+    for g in grads[30:]:
+        opt.step(g)
+        torch_step(opt_t, theirs, g)
+    assert_same_params(ours, theirs, F64, "optim: loaded from named parameters")
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"])
+def test_pinned_difference_a_gradient_whose_square_overflows_is_refused_not_frozen_in(name):
+    """Optimizer.step: torch takes the step, its second moment becomes inf and the parameter
+    never moves again; companion refuses the step and changes nothing."""
+    huge = np.array([1e25, 1.0], dtype=np.float32)  # finite in float32; (1 - beta) g^2 is not
+    hyper = {"lr": 0.1, "weight_decay": 0.0}  # no decay: only the gradient moves it
+    ours, opt, theirs, opt_t = both(name, hyper, [np.ones(2, dtype=np.float32)])
+    with pytest.raises(ValueError, match="overflows float32"):
+        opt.step([huge])
+    torch_step(opt_t, theirs, [huge])
+    frozen = to_numpy(theirs[0])[0]
+    for _ in range(20):
+        torch_step(opt_t, theirs, [np.ones(2, dtype=np.float32)])
+        opt.step([np.ones(2, dtype=np.float32)])
+    assert to_numpy(theirs[0])[0] == frozen  # stuck for good
+    assert ours[0][0] < 1.0  # still learning
+    assert "the parameter stops moving for good" in " ".join(co.Optimizer.step.__doc__.split())
 
 
 GROUPS = [  # (optimizer, hyperparameters of both groups, each group's own)
@@ -354,10 +416,10 @@ def test_pinned_difference_step_is_an_int_where_torch_keeps_a_float_tensor(name)
 @pytest.mark.parametrize("name", NAMES)
 def test_pinned_difference_no_zero_grad_and_no_implementation_switches(name):
     """Optimizer: gradients are step's argument, so there is nothing to zero; foreach, fused,
-    capturable, differentiable and maximize are PyTorch's alone (a PyTorch state dict with
-    them at their defaults still loads)."""
+    capturable and differentiable are PyTorch's alone (a PyTorch state dict with them at their
+    defaults still loads)."""
     assert hasattr(getattr(torch.optim, name), "zero_grad")
     assert not hasattr(getattr(co, name), "zero_grad")
     assert "there is no ``zero_grad``" in " ".join(co.Optimizer.__doc__.split())
-    with pytest.raises(TypeError):
-        getattr(co, name)([np.zeros(2)], maximize=True)
+    with pytest.raises(TypeError, match="foreach"):
+        getattr(co, name)([np.zeros(2)], foreach=True)
