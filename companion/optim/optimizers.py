@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import nonnegative_number, real_number
+from .._validate import nonnegative_number, finite_real
 from . import rules
 from .base import Optimizer
 
@@ -324,14 +324,14 @@ class AdamW(Adam):
 
 
 def _at_most_zero(value: object, name: str) -> float:
-    value = real_number(value, name)
+    value = finite_real(value, name)
     if value > 0:
         raise ValueError(f"{name} must be at most 0; got {value!r}")
     return value
 
 
 def _at_least_one(value: object, name: str) -> float:
-    value = real_number(value, name)
+    value = finite_real(value, name)
     if value < 1:
         raise ValueError(f"{name} must be at least 1; got {value!r}")
     return value
@@ -347,7 +347,7 @@ def _adafactor_eps(value: object, name: str) -> tuple[float | None, float]:
 def _ns_coefficients(value: object, name: str) -> tuple[float, float, float]:
     if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 3:
         raise ValueError(f"{name} must be three numbers (a, b, c); got {value!r}")
-    return tuple(real_number(c, f"{name}[{i}]") for i, c in enumerate(value))
+    return tuple(finite_real(c, f"{name}[{i}]") for i, c in enumerate(value))
 
 
 def _ns_steps(value: object, name: str) -> int:
