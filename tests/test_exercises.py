@@ -325,3 +325,43 @@ def test_feedback_reads_as_a_verdict_in_a_notebook():
     assert repr(good).startswith("[PASS] 1.2 relative_error: all")
     bad = check("1.2", lambda a, b: 0.0)
     assert repr(bad).startswith("[FAIL] 1.2 relative_error:")
+
+
+# --- guessing earns nothing -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS), ids=str)
+def test_constant_and_echo_submissions_score_zero(item_id):
+    from _adversaries import constants, echoes
+
+    item = ITEMS[item_id]
+    for function in [*constants(item), *echoes(item)]:
+        feedback = check(item_id, function)
+        assert feedback.score == 0, feedback
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS), ids=str)
+def test_cases_have_different_answers_and_one_that_needs_computing(item_id):
+    from companion.exercises.core import _expected, _trivial
+
+    item = ITEMS[item_id]
+    cases = item.cases()
+    answers = [_expected(item, case) for case in cases]
+    assert len(cases) >= 2
+    assert any(not _trivial(a, case.args) for a, case in zip(answers, cases, strict=True))
+    assert any(a.shape != answers[0].shape or not np.allclose(a, answers[0]) for a in answers)
+
+
+def test_a_lookup_of_one_example_earns_nothing():
+    item = ITEMS["1.2"]
+    case = item.cases()[0]
+    answer = item.reference(*case.args)
+
+    def lookup(a, b):
+        if np.array_equal(a, case.args[0]) and np.array_equal(b, case.args[1]):
+            return answer
+        raise ValueError("no idea")
+
+    feedback = check("1.2", lookup)
+    assert feedback.score == 0 and "one case only" in feedback.message
+    assert feedback.case_messages[0].startswith("pass, but")

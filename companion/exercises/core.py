@@ -185,6 +185,72 @@ def _diagnose(item: Item, case: Case, seen: Observation) -> tuple[str | None, li
     return f"wrong value on {case.label}: {_describe_difference(got, expected)}", matches
 
 
+def _trivial(value: np.ndarray, args: tuple, depth: int = 1) -> bool:
+    """True if ``value`` needs no computation from ``args``: all 0, all ±1, one argument
+    unchanged, or (for a tuple of results) rows that are each trivial."""
+    if value.size and (np.all(value == 0) or np.all(value == 1) or np.all(value == -1)):
+        return True
+    for arg in args:
+        candidate = _as_array(arg) if isinstance(arg, (np.ndarray, int, float, list)) else None
+        if (
+            candidate is not None
+            and candidate.shape == value.shape
+            and np.allclose(value, candidate, rtol=1e-12, atol=0.0, equal_nan=False)
+        ):
+            return True
+    if depth and value.ndim >= 1 and 2 <= value.shape[0] <= 4:
+        return all(_trivial(row, args, depth - 1) for row in value)
+    return False
+
+
+def _guard(
+    item: Item, cases: Sequence[Case], observations: Sequence[Observation], passed: list[bool]
+) -> str | None:
+    """Why the passing cases prove nothing, or None: a case earns points only if the function
+    computes. Constants, an echoed argument and a lookup of one example earn nothing."""
+    if not any(passed):
+        return None
+    returned = [a for seen in observations if (a := _numbers(seen)) is not None]
+    expected = [_expected(item, case) for case in cases]
+    if len(returned) == 1 and len(cases) > 1:
+        return (
+            "returned a value on one case only, so nothing shows that it computes the "
+            "answer: fix the other cases first"
+        )
+    first = returned[0]
+    same = all(
+        r.shape == first.shape and np.allclose(r, first, rtol=1e-12, atol=0.0) for r in returned
+    )
+    answers_differ = not all(
+        e.shape == expected[0].shape and np.allclose(e, expected[0]) for e in expected
+    )
+    if same and answers_differ:
+        return (
+            "returns the same value whatever its arguments: the answer has to be computed "
+            "from them, so a constant earns nothing"
+        )
+    if not any(
+        ok and not _trivial(answer, case.args)
+        for ok, answer, case in zip(passed, expected, cases, strict=True)
+    ):
+        return (
+            "passes only the cases whose answer is 0, 1 or one of its arguments unchanged: "
+            "those earn points only together with a case that needs computing"
+        )
+    return None
+
+
+def _numbers(seen: Observation) -> np.ndarray | None:
+    if seen.error_type is not None or seen.returned is None:
+        return None
+    return _as_array(seen.returned)
+
+
+def _expected(item: Item, case: Case) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.asarray(item.reference(*copy.deepcopy(case.args)), dtype=np.float64)
+
+
 def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]) -> Feedback:
     """Turn observations into feedback. Runs only trusted code: safe in a grader's process."""
     diagnoses = [
@@ -193,6 +259,10 @@ def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]
     messages = [message for message, _ in diagnoses]
     failures = [m for m in messages if m is not None]
     score = (len(messages) - len(failures)) / len(messages)
+    # A passing case counts only if the function computes: see _guard.
+    guard = _guard(item, cases, observations, [m is None for m in messages])
+    if guard is not None:
+        score = 0.0
     # The known mistake that explains the most failing cases names the problem; two mistakes
     # can agree on one case by coincidence, rarely on all of them.
     votes = Counter(m for _, matches in diagnoses for m in matches)
@@ -211,6 +281,8 @@ def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]
             message = failures[0]
         if len(failures) > 1 and not message.startswith("not implemented"):
             message += f" [{len(failures)} of {len(messages)} cases fail]"
+        if guard is not None:  # what to fix stays first
+            message += f"; no points: it {guard}"
     return Feedback(
         item=item.id,
         function=item.function,
@@ -218,5 +290,5 @@ def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]
         score=score,
         points=item.points,
         message=message,
-        case_messages=tuple(m or "pass" for m in messages),
+        case_messages=tuple(m or ("pass, but " + guard if guard else "pass") for m in messages),
     )
