@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from _adversaries import unwatched
 from _nbtools import ROOT, notebook_namespace
 
 from companion.exercises import ITEMS, check, summary
@@ -159,7 +160,42 @@ def test_notebooks_are_recognised_by_name_or_by_their_nbgrader_ids(reports):
 
 def test_code_that_reaches_for_the_answer_key_is_flagged_for_review(reports):
     flagged = sorted(name for name, report in reports.items() if report["flags"])
-    assert flagged == ["niaj_01_gradients.ipynb"]
+    assert flagged == ["niaj_01_gradients.ipynb", "yvonne_01_gradients.ipynb"]
+
+
+def test_re_binding_the_course_s_own_functions_scores_zero_and_is_flagged(reports):
+    # numerical_gradient = companion.gradients.numerical_gradient, and a lambda that calls
+    # companion's relative_error: both earned full marks (6 of 10) before the grader watched
+    report = reports["yvonne_01_gradients.ipynb"]
+    items = {item["id"]: item for item in report["items"]}
+    for item_id, name in [("1.1", "numerical_gradient"), ("1.2", "relative_error")]:
+        assert items[item_id]["earned"] == 0
+        assert f"`companion.gradients.{name}`" in items[item_id]["flag"]
+        assert any(flag.startswith(f"item {item_id} ") for flag in report["flags"])
+    assert report["total"] == 0
+
+
+def test_a_reference_named_in_the_code_but_not_seen_running_is_flagged_for_review():
+    from companion.grade.grader import _names_reference
+
+    item = ITEMS["1.1"]
+    assert _names_reference(
+        "from companion.gradients import relative_error, numerical_gradient", item
+    )
+    assert _names_reference("g = gradients.numerical_gradient", item)
+    assert _names_reference("def numerical_gradient(f, x, h):\n    return 0", item) is None
+    assert _names_reference("from companion.optim import Adam", ITEMS["6.2"]) is None  # classes
+
+
+def test_a_forged_list_of_references_from_the_child_is_filtered():
+    from companion.grade.grader import _delegated
+
+    item = ITEMS["1.1"]
+    reply = {"uses": ["companion.gradients.numerical_gradient", "os.system", 3]}
+    assert _delegated(reply, item) == ("companion.gradients.numerical_gradient",)
+    assert _delegated({}, item) == ()
+    with pytest.raises(proto.ProtocolError):
+        _delegated({"uses": "everything"}, item)
 
 
 # --- integrity: the judging happens outside the submission's process ------------------------
@@ -170,7 +206,10 @@ def test_reading_the_checkers_frame_fools_check_in_the_kernel_but_not_the_grader
     code = next(c.source for c in notebook.cells if "sys._getframe" in c.source)
     namespace: dict = {}
     exec(code, namespace)  # noqa: S102 -- the function only reads frames
-    assert check("1.1", namespace["numerical_gradient"]).passed  # in-process: fooled
+    with unwatched("1.1"):
+        assert check("1.1", namespace["numerical_gradient"]).passed  # in-process: fooled
+    # ... unless the check watches for the course's code: this reference answer runs it
+    assert check("1.1", namespace["numerical_gradient"]).flag
     assert reports["niaj_01_gradients.ipynb"]["items"][0]["earned"] == 0  # the grader: not
 
 

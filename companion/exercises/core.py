@@ -16,6 +16,9 @@ In a notebook, :func:`companion.exercises.check` does both, in the learner's own
 from __future__ import annotations
 
 import copy
+import importlib
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +26,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Case", "Feedback", "Item", "Mistake", "Observation", "judge", "observe"]
+__all__ = [
+    "Case",
+    "Feedback",
+    "Item",
+    "Mistake",
+    "Observation",
+    "judge",
+    "observe",
+    "reference_codes",
+    "watched_call",
+]
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,11 @@ class Item:
         Tolerances of the comparison with ``numpy.isclose``.
     hints : dict
         Extra advice for generic failures: keys "shape", "nonfinite", "mutated".
+    references : tuple of str
+        The course's own implementations of what the item asks for, as dotted names
+        ("companion.gradients.numerical_gradient", or a class, meaning its methods). A
+        function that calls one of them while it is checked earns nothing for the item, and
+        the grader flags it: see :func:`watched_call`.
     """
 
     id: str
@@ -78,16 +96,19 @@ class Item:
     rtol: float = 1e-6
     atol: float = 1e-9
     hints: dict[str, str] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Observation:
-    """What one call of the learner's function did."""
+    """What one call of the learner's function did; ``delegated`` names the course's
+    reference implementations it called (see :func:`watched_call`)."""
 
     returned: Any = None
     error_type: str | None = None
     error: str | None = None
     mutated: tuple[str, ...] = ()
+    delegated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,7 @@ class Feedback:
     points: int
     message: str
     case_messages: tuple[str, ...] = ()
+    flag: str | None = None
 
     @property
     def earned(self) -> float:
@@ -114,20 +136,109 @@ class Feedback:
     __repr__ = __str__
 
 
-def observe(function: Callable, case: Case, arg_names: Sequence[str]) -> Observation:
-    """Call ``function(*case.args)`` on private copies of the args and record what happened."""
-    args = copy.deepcopy(case.args)
-    before = copy.deepcopy(args)
+#: What :func:`watched_call` reports when the function switched the watch off.
+UNWATCHED = "<the profiler was replaced>"
+
+
+def reference_codes(names: Sequence[str]) -> dict[Any, str]:
+    """The code objects of the reference implementations ``names`` (dotted paths to a
+    function or a class, whose own methods count), each mapped to its name. A name that does
+    not resolve (the package was reorganised) is skipped."""
+    codes: dict[Any, str] = {}
+    for name in names:
+        target: Any = None
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):  # the longest importable module prefix
+            try:
+                target = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attribute in parts[cut:]:
+                target = getattr(target, attribute, None)
+            break
+        functions = (
+            [v for v in vars(target).values() if callable(v)]
+            if isinstance(target, type)
+            else [target]
+        )
+        for function in functions:
+            code = getattr(getattr(function, "__func__", function), "__code__", None)
+            if code is not None:
+                codes[code] = name
+    return codes
+
+
+def watched_call(function: Callable, args: Sequence, references: Sequence[str]) -> tuple:
+    """Call ``function(*args)`` and note which of the ``references`` ran during the call.
+
+    Returns ``(returned, error, used)``: the value (or None), the exception (or None) and the
+    sorted names of the reference implementations whose code ran, in this thread or in a
+    thread started during the call. It sees through aliases, wrappers, lambdas,
+    ``functools.partial`` and methods, because it watches the code that runs, not the names.
+    It cannot see a copy of the reference's source text, code run in another process, or a
+    function that switches the profiler off and back on (switching it off is reported as
+    :data:`UNWATCHED`).
+    """
+    codes = reference_codes(references) if references else {}
+    if not codes:
+        try:
+            return function(*args), None, ()
+        except Exception as error:
+            return None, error, ()
+    used: set[str] = set()
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            name = codes.get(frame.f_code)
+            if name is not None:
+                used.add(name)
+
+    previous, previous_threads = sys.getprofile(), threading.getprofile()
+    sys.setprofile(hook)
+    threading.setprofile(hook)
+    returned = error = None
     try:
         returned = function(*args)
-    except Exception as error:  # the learner's exception is data here, not a crash
-        return Observation(error_type=type(error).__name__, error=str(error))
+    except Exception as exc:  # the learner's exception is data here, not a crash
+        error = exc
+    finally:
+        if sys.getprofile() is not hook:
+            used.add(UNWATCHED)
+        sys.setprofile(previous)
+        threading.setprofile(previous_threads)
+    return returned, error, tuple(sorted(used))
+
+
+def observe(
+    function: Callable, case: Case, arg_names: Sequence[str], references: Sequence[str] = ()
+) -> Observation:
+    """Call ``function(*case.args)`` on private copies of the args and record what happened,
+    including which of the ``references`` it called."""
+    args = copy.deepcopy(case.args)
+    before = copy.deepcopy(args)
+    returned, error, used = watched_call(function, args, references)
+    if error is not None:
+        return Observation(error_type=type(error).__name__, error=str(error), delegated=used)
     mutated = tuple(
         name
         for name, old, new in zip(arg_names, before, args, strict=False)
         if isinstance(old, np.ndarray) and not np.array_equal(old, new, equal_nan=True)
     )
-    return Observation(returned=returned, mutated=mutated)
+    return Observation(returned=returned, mutated=mutated, delegated=used)
+
+
+def delegation_message(item: Item, names: Sequence[str]) -> str:
+    """What to say about a function that called the course's own implementation."""
+    if list(names) == [UNWATCHED]:
+        return (
+            f"switched off the profiler the grader uses to check that `{item.function}` does "
+            "not call the course's own implementation: no points, flagged for review"
+        )
+    shown = ", ".join(f"`{n}`" for n in names if n != UNWATCHED)
+    return (
+        f"calls the course's own {shown} instead of computing the answer itself: "
+        "no points for this item, and it is flagged for the instructor"
+    )
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -257,6 +368,19 @@ def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]
         _diagnose(item, case, seen) for case, seen in zip(cases, observations, strict=True)
     ]
     messages = [message for message, _ in diagnoses]
+    delegated = sorted({name for seen in observations for name in seen.delegated})
+    if delegated:
+        flag = delegation_message(item, delegated)
+        return Feedback(
+            item=item.id,
+            function=item.function,
+            passed=False,
+            score=0.0,
+            points=item.points,
+            message=flag,
+            case_messages=tuple(flag for _ in messages),
+            flag=flag,
+        )
     failures = [m for m in messages if m is not None]
     score = (len(messages) - len(failures)) / len(messages)
     # A passing case counts only if the function computes: see _guard.

@@ -68,6 +68,7 @@ def _all_at_once(f, x, h):
 ITEM_1_1 = Item(
     id="1.1",
     function="numerical_gradient",
+    references=("companion.gradients.numerical_gradient",),
     points=4,
     arg_names=("f", "x", "h"),
     cases=_gradient_cases,
@@ -138,6 +139,7 @@ def _reference_relative_error(a, b):
 ITEM_1_2 = Item(
     id="1.2",
     function="relative_error",
+    references=("companion.gradients.relative_error",),
     points=2,
     arg_names=("a", "b"),
     cases=_relative_error_cases,

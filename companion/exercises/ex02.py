@@ -90,6 +90,7 @@ def _reference_descent(grad, theta0, lr, max_steps, tol):
 ITEM_2_1 = Item(
     id="2.1",
     function="gradient_descent",
+    references=("companion.descent.gradient_descent",),
     points=4,
     arg_names=("grad", "theta0", "lr", "max_steps", "tol"),
     cases=_descent_cases,
@@ -256,6 +257,7 @@ def _reference_standardize(X):
 ITEM_2_3 = Item(
     id="2.3",
     function="standardize",
+    references=("companion.regression.standardize", "companion.data.standardize"),
     points=2,
     arg_names=("X",),
     cases=_standardize_cases,

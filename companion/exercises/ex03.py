@@ -56,6 +56,7 @@ def _grad_w_cases() -> list[Case]:
 ITEM_3_1 = Item(
     id="3.1",
     function="linear_grad_W",
+    references=("companion.layers.Linear",),
     points=2,
     arg_names=("x", "grad_out"),
     cases=_grad_w_cases,
@@ -116,6 +117,7 @@ def _grad_x_cases() -> list[Case]:
 ITEM_3_2 = Item(
     id="3.2",
     function="linear_grad_x",
+    references=("companion.layers.Linear",),
     points=2,
     arg_names=("grad_out", "W"),
     cases=_grad_x_cases,
@@ -163,6 +165,7 @@ def _grad_b_cases() -> list[Case]:
 ITEM_3_3 = Item(
     id="3.3",
     function="linear_grad_b",
+    references=("companion.layers.Linear",),
     points=1,
     arg_names=("grad_out",),
     cases=_grad_b_cases,
@@ -213,6 +216,7 @@ def _relu_cases() -> list[Case]:
 ITEM_3_4 = Item(
     id="3.4",
     function="relu_backward",
+    references=("companion.layers.ReLU",),
     points=2,
     arg_names=("x", "grad_out"),
     cases=_relu_cases,
@@ -290,6 +294,7 @@ def _softmax_cases() -> list[Case]:
 ITEM_3_5 = Item(
     id="3.5",
     function="softmax_cross_entropy_backward",
+    references=("companion.losses.softmax_cross_entropy",),
     points=3,
     arg_names=("logits", "labels"),
     cases=_softmax_cases,
@@ -347,6 +352,7 @@ def _tanh_cases() -> list[Case]:
 ITEM_3_6 = Item(
     id="3.6",
     function="tanh_backward",
+    references=("companion.autodiff.Value.tanh",),
     points=2,
     arg_names=("out", "grad_out"),
     cases=_tanh_cases,

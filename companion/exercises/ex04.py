@@ -89,6 +89,7 @@ def _orders_cases() -> list[Case]:
 ITEM_4_1 = Item(
     id="4.1",
     function="epoch_orders",
+    references=("companion.data.minibatches", "companion.data.batch_indices"),
     points=2,
     arg_names=("n", "epochs", "seed"),
     cases=_orders_cases,
@@ -164,6 +165,7 @@ def _bounds_cases() -> list[Case]:
 ITEM_4_2 = Item(
     id="4.2",
     function="batch_bounds",
+    references=("companion.data.batch_indices",),
     points=1,
     arg_names=("n", "batch_size"),
     cases=_bounds_cases,
@@ -261,6 +263,7 @@ def _epoch_cases() -> list[Case]:
 ITEM_4_3 = Item(
     id="4.3",
     function="sgd_epoch",
+    references=("companion.training.minibatch_sgd",),
     points=3,
     arg_names=("theta", "X", "y", "lr", "batch_size", "seed"),
     cases=_epoch_cases,

@@ -109,6 +109,7 @@ def _heavy_ball(theta, grad, buf, lr, momentum):
 ITEM_5_1 = Item(
     id="5.1",
     function="momentum_step",
+    references=("companion.optim.SGD",),
     points=3,
     arg_names=("theta", "grad", "buf", "lr", "momentum"),
     cases=_momentum_cases,
@@ -212,6 +213,7 @@ def _nesterov(theta, velocity, grad_fn, lr, momentum, *, ahead=None, sign=-1.0, 
 ITEM_5_2 = Item(
     id="5.2",
     function="nesterov_step",
+    references=("companion.optim.SGD",),
     points=3,
     arg_names=("theta", "velocity", "grad_fn", "lr", "momentum"),
     cases=_nesterov_cases,

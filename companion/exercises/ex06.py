@@ -107,6 +107,7 @@ def _rmsprop_variant(theta, grad, square_avg, lr, alpha, eps, *, average=None, d
 ITEM_6_1 = Item(
     id="6.1",
     function="rmsprop_step",
+    references=("companion.optim.RMSprop",),
     points=3,
     arg_names=("theta", "grad", "square_avg", "lr", "alpha", "eps"),
     cases=_rmsprop_cases,
@@ -269,6 +270,7 @@ def _adam_swapped(theta, grad, m, v, step, lr, beta1, beta2, eps):
 ITEM_6_2 = Item(
     id="6.2",
     function="adam_step",
+    references=("companion.optim.Adam",),
     points=4,
     arg_names=("theta", "grad", "m", "v", "step", "lr", "beta1", "beta2", "eps"),
     cases=_adam_cases,

@@ -76,6 +76,11 @@ def _warmup_cosine(
 ITEM_7_1 = Item(
     id="7.1",
     function="warmup_cosine",
+    references=(
+        "companion.schedules.cosine",
+        "companion.schedules.linear_warmup",
+        "companion.schedules.sequential",
+    ),
     points=3,
     arg_names=("step", "lr", "warmup_steps", "total_steps", "min_lr"),
     cases=_schedule_cases,
