@@ -179,12 +179,21 @@ def test_a_reference_named_in_the_code_but_not_seen_running_is_flagged_for_revie
     from companion.grade.grader import _names_reference
 
     item = ITEMS["1.1"]
-    assert _names_reference(
-        "from companion.gradients import relative_error, numerical_gradient", item
-    )
-    assert _names_reference("g = gradients.numerical_gradient", item)
-    assert _names_reference("def numerical_gradient(f, x, h):\n    return 0", item) is None
-    assert _names_reference("from companion.optim import Adam", ITEMS["6.2"]) is None  # classes
+    imported = "from companion.gradients import relative_error, numerical_gradient"
+    assert _names_reference([imported], item)
+    assert _names_reference(["numerical_gradient = gradients.numerical_gradient"], item)
+    wrapper = "import companion.gradients as g\ndef numerical_gradient(f, x, h):\n"
+    assert _names_reference([wrapper + "    return g.numerical_gradient(f, x, h)"], item)
+    assert _names_reference(["def numerical_gradient(f, x, h):\n    return 0"], item) is None
+    # other cells may use the companion's functions, and an alias is not the item's function
+    assert _names_reference(["grad = gradients.numerical_gradient(f, x)"], item) is None
+    aliased = "from companion.gradients import numerical_gradient as theirs"
+    assert _names_reference([aliased], item) is None
+    assert _names_reference(["from companion.optim import Adam"], ITEMS["6.2"]) is None
+    # the exercise 8 notebook runs the companion's CG in a cell of its own: not flagged
+    notebook = nbformat.read(ROOT / "exercises" / "source" / "08_putting_together.ipynb", 4)
+    cells = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert all(_names_reference(cells, i) is None for i in ITEMS.values() if i.id[0] == "8")
 
 
 def test_a_forged_list_of_references_from_the_child_is_filtered():

@@ -53,21 +53,29 @@ _ANSWER_KEY = re.compile(
 )
 
 
-def _names_reference(code: str, item: Item) -> str | None:
-    """A reference implementation of ``item`` the code names, e.g. ``from companion.gradients
-    import numerical_gradient`` or ``gradients.numerical_gradient``: a flag for a human, as
-    names can be built in ways no pattern sees (``getattr(module, "numer" + "ical...")``)."""
-    for reference in item.references:
-        module, _, name = reference.rpartition(".")
-        if not name[:1].islower():  # a class: experiments use companion's optimizers, layers
+def _names_reference(cells: Sequence[str], item: Item) -> str | None:
+    """A reference implementation of ``item`` that a cell binding the item's function names:
+    ``from companion.gradients import numerical_gradient``, or a ``def numerical_gradient``
+    whose cell mentions ``….numerical_gradient``. A flag for a human only: names can be built
+    in ways no pattern sees (``getattr(module, "numer" + "ical_gradient")``), and other cells
+    may use the companion's functions freely (an experiment does)."""
+    function = re.escape(item.function)
+    binds = re.compile(
+        rf"^\s*{function}\s*=|^\s*(?:async\s+)?def\s+{function}\s*\("
+        rf"|import\s+[^\n#]*\b{function}\b(?!\s+as\b)|\bas\s+{function}\b",
+        re.M,
+    )
+    for source in cells:
+        if not binds.search(source):
             continue
-        last = module.rpartition(".")[2]
-        if re.search(
-            rf"\b{re.escape(last)}\s*\.\s*{re.escape(name)}\b"
-            rf"|from\s+{re.escape(module)}\s+import\s+[^\n#]*\b{re.escape(name)}\b",
-            code,
-        ):
-            return f"`{reference}`"
+        for reference in item.references:
+            name = reference.rpartition(".")[2]
+            if not name[:1].islower():  # a class: experiments use companion's optimizers
+                continue
+            if re.search(
+                rf"\.\s*{re.escape(name)}\b|import\s+[^\n#]*\b{re.escape(name)}\b", source
+            ):
+                return f"`{reference}`"
     return None
 
 
@@ -479,7 +487,7 @@ def grade_submission(
             report["flags"].append(f"item {result['id']} `{result['function']}` {result['flag']}")
     for item in items:
         if item.id not in {r["id"] for r in report["items"] if r.get("flag")}:
-            named = _names_reference(code, item)
+            named = _names_reference([source for _, source in notebook.code_cells], item)
             if named:
                 report["flags"].append(
                     f"item {item.id}: the code names the course's own {named}; the grader did "
