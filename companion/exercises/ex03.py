@@ -385,4 +385,53 @@ ITEM_3_6 = Item(
     hints={"shape": "Return one number: what to add to x.grad."},
 )
 
-ITEMS = (ITEM_3_1, ITEM_3_2, ITEM_3_3, ITEM_3_4, ITEM_3_5, ITEM_3_6)
+# --- 3.7 center_backward(grad_out) -------------------------------------------------------------
+
+
+def _center_backward(grad_out):
+    """y = x − mean(x over the batch): every x_i moves every y_j, so
+    dJ/dx = g − mean(g over the batch)."""
+    return grad_out - grad_out.mean(axis=0, keepdims=True)
+
+
+def _center_cases() -> list[Case]:
+    r = _rng(37)
+    return [
+        Case("grad_out of shape (4, 3)", (r.standard_normal((4, 3)),)),
+        Case("grad_out of shape (6, 2)", (r.standard_normal((6, 2)) + 1.0,)),
+        Case("a batch of 2 with one feature, grad_out = [[1], [3]]", (np.array([[1.0], [3.0]]),)),
+    ]
+
+
+ITEM_3_7 = Item(
+    id="3.7",
+    function="center_backward",
+    points=2,
+    arg_names=("grad_out",),
+    cases=_center_cases,
+    reference=_center_backward,
+    mistakes=(
+        Mistake(
+            "passes grad_out through unchanged, as if the mean were a constant: it depends on "
+            "every x_i of the batch, so dJ/dx_i = g_i − mean(g)",
+            _safe(lambda g: g.copy()),
+        ),
+        Mistake(
+            "takes the mean over the features (axis 1): the layer subtracts the mean over the "
+            "batch, axis 0, so the backward pass does too",
+            _safe(lambda g: g - g.mean(axis=1, keepdims=True)),
+        ),
+        Mistake(
+            "subtracts the sum, not the mean: d mean / d x_i = 1/B",
+            _safe(lambda g: g - g.sum(axis=0, keepdims=True)),
+        ),
+        Mistake(
+            "has the wrong sign: y_j = x_j − mean(x), so dJ/dx_i = g_i − mean(g)",
+            _safe(lambda g: -(g - g.mean(axis=0, keepdims=True))),
+        ),
+    ),
+    hints={"shape": "Return an array shaped like grad_out (and like x)."},
+)
+
+
+ITEMS = (ITEM_3_1, ITEM_3_2, ITEM_3_3, ITEM_3_4, ITEM_3_5, ITEM_3_6, ITEM_3_7)
