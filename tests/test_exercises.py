@@ -452,3 +452,27 @@ def test_switching_the_profiler_off_is_reported():
     feedback = check("1.2", sneaky)
     assert feedback.score == 0 and "profiler" in feedback.flag
     assert sys.getprofile() is None  # the check put back what was there
+
+
+# --- 1.5 the best step, measured ------------------------------------------------------------------
+
+
+def test_the_best_step_in_float32_is_far_larger_than_in_float64():
+    item = ITEMS["1.5"]
+    best = {case.args[1]: item.reference(*case.args) for case in item.cases()}
+    assert best["float32"] > 100 * best["float64"]
+
+
+def test_a_forward_difference_and_a_float64_only_experiment_are_named():
+    from companion.exercises.ex01 import H_GRID
+
+    def forward(x, dtype):
+        errors = [abs((np.exp(x + h) - np.exp(x)) / h - np.exp(x)) for h in H_GRID]
+        return float(H_GRID[int(np.argmin(errors))])
+
+    def ignores_dtype(x, dtype):
+        errors = [abs((np.exp(x + h) - np.exp(x - h)) / (2 * h) - np.exp(x)) for h in H_GRID]
+        return float(H_GRID[int(np.argmin(errors))])
+
+    assert "forward difference" in check("1.5", forward).message
+    assert "float64 whatever the dtype" in check("1.5", ignores_dtype).message

@@ -302,8 +302,8 @@ def test_zips_and_broken_inputs(tmp_path, capsys):
     assert "broken.zip: not a readable zip" in captured.err and "missing" in captured.err
     rows = list(csv.DictReader(open(tmp_path / "out" / "gradebook.csv", encoding="utf-8")))
     assert [(r["submission"], r["student"], r["total"]) for r in rows] == [
-        ("batch.zip/alice/01_gradients.ipynb", "alice", "10"),
-        ("batch.zip/bob/01_gradients.ipynb", "bob", "4.667"),
+        ("batch.zip/alice/01_gradients.ipynb", "alice", "12"),
+        ("batch.zip/bob/01_gradients.ipynb", "bob", "6.667"),
         ("batch.zip/notes.ipynb", "", "0"),
     ]
 
@@ -331,7 +331,7 @@ def test_the_command_line_entry_point_runs(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "10/10" in result.stdout and "graded 1 submission(s)" in result.stdout
+    assert "12/12" in result.stdout and "graded 1 submission(s)" in result.stdout
     assert (tmp_path / "reports" / "alice_01_gradients.json").exists()
 
 
@@ -452,13 +452,13 @@ def test_returned_values_are_described_as_the_judge_sees_them():
 def test_summary_checks_every_item_of_the_notebooks_exercise():
     namespace = notebook_namespace(SUBMISSIONS / "bob" / "01_gradients.ipynb")
     report = summary(namespace)
-    assert report.exercise == 1 and report.passed == 2 and len(report.feedback) == 4
-    assert report.earned == pytest.approx(4 + 2 / 3)
-    assert report.headline == "2 of 4 items pass (4.67 of 10 points); start with item 1.1"
+    assert report.exercise == 1 and report.passed == 3 and len(report.feedback) == 5
+    assert report.earned == pytest.approx(6 + 2 / 3)
+    assert report.headline == "3 of 5 items pass (6.67 of 12 points); start with item 1.1"
     assert "[PASS] 1.2 relative_error" in repr(report)
     # each item's message is shown once, on its own line
     for feedback in report.feedback:
-        assert str(report).count(feedback.message) == 1
+        assert str(report).count(f"{feedback.item} {feedback.function}: {feedback.message}") == 1
     assert str(report).count("looks like a forward difference") == 1
 
 

@@ -106,13 +106,14 @@ def summary(namespace: Mapping[str, Any] | None = None, exercise: int | None = N
     ...     return np.polyfit(np.log(hs), np.log(errors), 1)[0]
     >>> report = summary({"convergence_order": convergence_order})
     >>> report.passed, len(report.feedback)
-    (1, 4)
+    (1, 5)
     >>> print(report)  # doctest: +ELLIPSIS
-    1 of 4 items pass (2 of 10 points); start with item 1.1
+    1 of 5 items pass (2 of 12 points); start with item 1.1
       [FAIL] 1.1 numerical_gradient: `numerical_gradient` is not defined yet: run the cell ...
       [FAIL] 1.2 relative_error: `relative_error` is not defined yet: run the cell ...
       [PASS] 1.3 convergence_order: all 3 cases pass
       [FAIL] 1.4 directional_derivative: `directional_derivative` is not defined yet: ...
+      [FAIL] 1.5 best_h: `best_h` is not defined yet: run the cell that defines it
     """
     from . import check
 
