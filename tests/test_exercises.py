@@ -476,3 +476,17 @@ def test_a_forward_difference_and_a_float64_only_experiment_are_named():
 
     assert "forward difference" in check("1.5", forward).message
     assert "float64 whatever the dtype" in check("1.5", ignores_dtype).message
+
+
+# --- every notebook asks for several kinds of thinking ---------------------------------------------
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_every_exercise_has_three_items_of_at_least_two_kinds(source):
+    items = items_of(source)
+    assert len(items) >= 3
+    assert len({item.kind for item in items}) >= 2
+    text = "\n".join(c.source for c in nbformat.read(source, as_version=4).cells)
+    for item in items:
+        if item.kind != "implement":  # the notebook says which kind it is
+            assert f"({item.kind})" in text, item.id

@@ -39,6 +39,10 @@ __all__ = [
 ]
 
 
+#: The kinds of item, in the order the exercise tables list them.
+KINDS = ("implement", "predict", "derive", "debug", "experiment")
+
+
 @dataclass(frozen=True)
 class Case:
     """One call of the learner's function: positional ``args`` and a label for messages."""
@@ -79,6 +83,10 @@ class Item:
         Tolerances of the comparison with ``numpy.isclose``.
     hints : dict
         Extra advice for generic failures: keys "shape", "nonfinite", "mutated".
+    kind : str
+        What the item asks of the learner: "implement" a function, "predict" a result
+        before running it, "derive" a quantity the chapter did not print, "debug" a broken
+        implementation, or "experiment" (run a small study with the companion package).
     references : tuple of str
         The course's own implementations of what the item asks for, as dotted names
         ("companion.gradients.numerical_gradient", or a class, meaning its methods). A
@@ -97,6 +105,11 @@ class Item:
     atol: float = 1e-9
     hints: dict[str, str] = field(default_factory=dict)
     references: tuple[str, ...] = ()
+    kind: str = "implement"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}")
 
 
 @dataclass(frozen=True)

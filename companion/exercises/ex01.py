@@ -337,6 +337,7 @@ def _best_h_cases() -> list[Case]:
 
 ITEM_1_5 = Item(
     id="1.5",
+    kind="experiment",
     function="best_h",
     points=2,
     arg_names=("x", "dtype"),

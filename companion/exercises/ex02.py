@@ -415,6 +415,7 @@ def _steps_cases() -> list[Case]:
 
 ITEM_2_5 = Item(
     id="2.5",
+    kind="predict",
     function="steps_needed",
     points=2,
     arg_names=("kappa", "reduction"),

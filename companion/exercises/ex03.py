@@ -405,6 +405,7 @@ def _center_cases() -> list[Case]:
 
 ITEM_3_7 = Item(
     id="3.7",
+    kind="derive",
     function="center_backward",
     points=2,
     arg_names=("grad_out",),

@@ -494,6 +494,7 @@ def _pairs_cases() -> list[Case]:
 
 ITEM_4_5 = Item(
     id="4.5",
+    kind="debug",
     function="shuffled_pairs",
     references=("companion.data.minibatches", "companion.data.batch_indices"),
     points=2,

@@ -291,6 +291,7 @@ def _max_lr_cases() -> list[Case]:
 
 ITEM_5_3 = Item(
     id="5.3",
+    kind="derive",
     function="heavy_ball_max_lr",
     references=("companion.optim.momentum_rate", "companion.optim.optimal_momentum"),
     points=2,

@@ -269,6 +269,7 @@ def _adam_swapped(theta, grad, m, v, step, lr, beta1, beta2, eps):
 
 ITEM_6_2 = Item(
     id="6.2",
+    kind="debug",
     function="adam_step",
     references=("companion.optim.Adam",),
     points=4,
@@ -350,6 +351,7 @@ def _fades_cases() -> list[Case]:
 
 ITEM_6_3 = Item(
     id="6.3",
+    kind="derive",
     function="correction_fades",
     points=2,
     arg_names=("beta", "tol"),

@@ -173,6 +173,7 @@ def _step_cases() -> list[Case]:
 
 ITEM_7_2 = Item(
     id="7.2",
+    kind="derive",
     function="step_at_rate",
     points=2,
     arg_names=("rate", "lr", "warmup_steps", "total_steps", "min_lr"),
@@ -250,6 +251,7 @@ def _gap_cases() -> list[Case]:
 
 ITEM_7_3 = Item(
     id="7.3",
+    kind="experiment",
     function="search_gap",
     points=2,
     arg_names=("k", "seed"),

@@ -176,6 +176,7 @@ def _distinct(A, tol=1e-8):
 
 ITEM_8_2 = Item(
     id="8.2",
+    kind="predict",
     function="cg_steps",
     references=("companion.second_order.conjugate_gradient",),
     points=2,
@@ -241,6 +242,7 @@ def _mixed_cases() -> list[Case]:
 
 ITEM_8_3 = Item(
     id="8.3",
+    kind="debug",
     function="mixed_precision_training",
     points=2,
     arg_names=("weights", "grads", "lr"),
@@ -317,6 +319,7 @@ def _speedup_cases() -> list[Case]:
 
 ITEM_8_4 = Item(
     id="8.4",
+    kind="experiment",
     function="momentum_speedup",
     points=2,
     arg_names=("n", "kappa", "seed"),
