@@ -478,7 +478,7 @@ def test_a_forward_difference_and_a_float64_only_experiment_are_named():
     assert "float64 whatever the dtype" in check("1.5", ignores_dtype).message
 
 
-# --- every notebook asks for several kinds of thinking ---------------------------------------------
+# --- every notebook asks for several kinds of thinking -----------------------------------------
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
