@@ -7,6 +7,7 @@ import copy
 import nbformat
 import numpy as np
 import pytest
+from _adversaries import unwatched
 from _nbtools import ROOT, notebook_namespace
 
 from companion.book import SETUP_CELL
@@ -125,7 +126,7 @@ def test_every_check_passes_on_the_source_solutions(source):
     namespace = notebook_namespace(source)
     for item in items_of(source):
         feedback = check(item.id, namespace[item.function])
-        assert feedback.passed and feedback.score == 1.0, feedback
+        assert feedback.passed and feedback.score == 1.0 and feedback.flag is None, feedback
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
@@ -142,7 +143,8 @@ def test_every_known_mistake_is_diagnosed_by_its_own_message(item_id):
     """An implementation that makes exactly one known mistake gets exactly that diagnosis."""
     item = ITEMS[item_id]
     for mistake in item.mistakes:
-        feedback = check(item_id, lambda *args, m=mistake: m.answer(*args))
+        with unwatched(item_id):  # a mistake's answer may be built from the companion's
+            feedback = check(item_id, lambda *args, m=mistake: m.answer(*args))
         assert not feedback.passed
         assert feedback.message.startswith(mistake.message), (mistake.message, feedback.message)
 
@@ -289,7 +291,8 @@ def test_partial_credit_counts_the_cases_that_pass():
         grad = companion_gradient(f, x, h)
         return grad if x.ndim == 1 else grad * 1.01
 
-    feedback = check("1.1", right_on_1_d_only)
+    with unwatched("1.1"):
+        feedback = check("1.1", right_on_1_d_only)
     one_d = sum(case.args[1].ndim == 1 for case in cases)
     assert feedback.score == pytest.approx(one_d / len(cases))
     assert feedback.earned == pytest.approx(feedback.score * item.points)
@@ -309,8 +312,9 @@ def test_cases_are_fresh_each_time_so_a_mutating_function_cannot_poison_later_ch
         x[...] = 0.0
         return companion_gradient(f, x, h)
 
-    check("1.1", mutate)
-    assert check("1.1", lambda f, x, h: companion_gradient(f, x, h)).passed
+    with unwatched("1.1"):
+        check("1.1", mutate)
+        assert check("1.1", lambda f, x, h: companion_gradient(f, x, h)).passed
 
 
 def test_check_explains_misuse():
@@ -325,3 +329,164 @@ def test_feedback_reads_as_a_verdict_in_a_notebook():
     assert repr(good).startswith("[PASS] 1.2 relative_error: all")
     bad = check("1.2", lambda a, b: 0.0)
     assert repr(bad).startswith("[FAIL] 1.2 relative_error:")
+
+
+# --- guessing earns nothing -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS), ids=str)
+def test_constant_and_echo_submissions_score_zero(item_id):
+    from _adversaries import constants, echoes
+
+    item = ITEMS[item_id]
+    for function in [*constants(item), *echoes(item)]:
+        feedback = check(item_id, function)
+        assert feedback.score == 0, feedback
+
+
+@pytest.mark.parametrize("item_id", sorted(ITEMS), ids=str)
+def test_cases_have_different_answers_and_one_that_needs_computing(item_id):
+    from companion.exercises.core import _expected, _trivial
+
+    item = ITEMS[item_id]
+    cases = item.cases()
+    answers = [_expected(item, case) for case in cases]
+    assert len(cases) >= 2
+    assert any(not _trivial(a, case.args) for a, case in zip(answers, cases, strict=True))
+    assert any(a.shape != answers[0].shape or not np.allclose(a, answers[0]) for a in answers)
+
+
+def test_a_lookup_of_one_example_earns_nothing():
+    item = ITEMS["1.2"]
+    case = item.cases()[0]
+    answer = item.reference(*case.args)
+
+    def lookup(a, b):
+        if np.array_equal(a, case.args[0]) and np.array_equal(b, case.args[1]):
+            return answer
+        raise ValueError("no idea")
+
+    feedback = check("1.2", lookup)
+    assert feedback.score == 0 and "one case only" in feedback.message
+    assert feedback.case_messages[0].startswith("pass, but")
+
+
+# --- the course's own implementation earns nothing ------------------------------------------
+
+REFERENCED = sorted(i for i, item in ITEMS.items() if item.references)
+
+
+def _enter(code):
+    """Run a reference's code object with dummy arguments: its frame starts, then it fails."""
+    import types
+
+    cells = tuple(types.CellType() for _ in code.co_freevars)
+    function = types.FunctionType(code, {"__builtins__": __builtins__}, None, None, cells)
+    try:
+        keywords = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+        function(*([None] * code.co_argcount), **dict.fromkeys(keywords))
+    except Exception:
+        pass
+
+
+@pytest.mark.parametrize("item_id", REFERENCED, ids=str)
+def test_a_function_that_runs_the_reference_scores_zero_and_is_flagged(item_id):
+    from companion.exercises.core import reference_codes
+
+    item = ITEMS[item_id]
+    codes = reference_codes(item.references)
+    assert set(codes.values()) == set(item.references), "a reference does not resolve"
+    for code, name in codes.items():
+
+        def delegate(*args, code=code):
+            _enter(code)  # calls the course's code, then answers correctly anyway
+            return item.reference(*copy.deepcopy(args))
+
+        feedback = check(item_id, delegate)
+        assert feedback.score == 0 and not feedback.passed
+        assert feedback.flag and name in feedback.flag and feedback.message == feedback.flag
+
+
+def test_re_binding_numerical_gradient_in_any_form_is_flagged():
+    import functools
+
+    import companion.gradients
+
+    rebound = [
+        companion.gradients.numerical_gradient,
+        companion_gradient,
+        lambda f, x, h: companion_gradient(f, x, h),
+        functools.partial(companion.gradients.numerical_gradient),
+    ]
+
+    def wrapper(f, x, h):
+        helper = companion.gradients.numerical_gradient
+        return np.array(helper(f, x.copy(), h))
+
+    for function in [*rebound, wrapper]:
+        feedback = check("1.1", function)
+        assert feedback.score == 0
+        assert "`companion.gradients.numerical_gradient`" in feedback.flag
+
+
+def test_adam_through_the_companion_optimizer_is_flagged():
+    from companion.optim import Adam
+
+    def adam_step(theta, grad, m, v, step, lr, beta1, beta2, eps):
+        params = [theta.copy()]
+        optimizer = Adam(params, lr=lr, betas=(beta1, beta2), eps=eps)
+        optimizer.step([grad])
+        return params[0], m, v
+
+    feedback = check("6.2", adam_step)
+    assert feedback.score == 0 and "`companion.optim.Adam`" in feedback.flag
+
+
+def test_switching_the_profiler_off_is_reported():
+    import sys
+
+    def sneaky(a, b):
+        sys.setprofile(None)
+        return np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-300))
+
+    feedback = check("1.2", sneaky)
+    assert feedback.score == 0 and "profiler" in feedback.flag
+    assert sys.getprofile() is None  # the check put back what was there
+
+
+# --- 1.5 the best step, measured ------------------------------------------------------------------
+
+
+def test_the_best_step_in_float32_is_far_larger_than_in_float64():
+    item = ITEMS["1.5"]
+    best = {case.args[1]: item.reference(*case.args) for case in item.cases()}
+    assert best["float32"] > 100 * best["float64"]
+
+
+def test_a_forward_difference_and_a_float64_only_experiment_are_named():
+    from companion.exercises.ex01 import H_GRID
+
+    def forward(x, dtype):
+        errors = [abs((np.exp(x + h) - np.exp(x)) / h - np.exp(x)) for h in H_GRID]
+        return float(H_GRID[int(np.argmin(errors))])
+
+    def ignores_dtype(x, dtype):
+        errors = [abs((np.exp(x + h) - np.exp(x - h)) / (2 * h) - np.exp(x)) for h in H_GRID]
+        return float(H_GRID[int(np.argmin(errors))])
+
+    assert "forward difference" in check("1.5", forward).message
+    assert "float64 whatever the dtype" in check("1.5", ignores_dtype).message
+
+
+# --- every notebook asks for several kinds of thinking -----------------------------------------
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_every_exercise_has_three_items_of_at_least_two_kinds(source):
+    items = items_of(source)
+    assert len(items) >= 3
+    assert len({item.kind for item in items}) >= 2
+    text = "\n".join(c.source for c in nbformat.read(source, as_version=4).cells)
+    for item in items:
+        if item.kind != "implement":  # the notebook says which kind it is
+            assert f"({item.kind})" in text, item.id

@@ -224,5 +224,34 @@ def test_the_loop_cases_separate_every_stopping_rule():
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # ascent overflows on Rosenbrock
 def test_partial_credit_on_the_loop():
     feedback = check("2.1", climbs)
-    # the only case ascent gets right is the one that must not move at all
-    assert feedback.score == pytest.approx(1 / len(ITEMS["2.1"].cases()))
+    # the only case ascent gets right is the one that must not move at all: an answer any
+    # non-computing function gives too, so it earns nothing, and the mistake is still named
+    assert feedback.score == 0
+    assert "no points" in feedback.message and "moves uphill" in feedback.message
+
+
+# --- 2.5 predicting the number of steps ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ITEMS["2.5"].cases(), ids=lambda c: c.label)
+def test_the_prediction_is_what_running_gradient_descent_shows(case):
+    kappa, reduction = case.args
+    predicted = ITEMS["2.5"].reference(kappa, reduction)
+    error, k = 1.0, 0  # the flat direction at the best rate: e <- (1 - lr * mu) e
+    lr = 2 / (1 + kappa)
+    while abs(error) > reduction:
+        error *= 1 - lr
+        k += 1
+    assert k == predicted
+
+
+@pytest.mark.parametrize(
+    ("implementation", "expected"),
+    [
+        (lambda kappa, r: int(np.ceil(np.log(r) / np.log(1 - 1 / kappa))), "1 − 1/κ"),
+        (lambda kappa, r: int(np.log(r) / np.log((kappa - 1) / (kappa + 1))), "rounds down"),
+    ],
+)
+def test_realistic_wrong_predictions_are_named(implementation, expected):
+    feedback = check("2.5", implementation)
+    assert not feedback.passed and expected in feedback.message

@@ -211,7 +211,22 @@ def test_the_items_are_the_chapters_backward_passes():
         assert ITEMS["3.6"].reference(out, grad_out) == pytest.approx(x.grad)
 
 
-def test_exercise_3_has_six_items_worth_twelve_points():
+def test_exercise_3_has_seven_items_worth_fourteen_points():
     items = [item for item in ITEMS.values() if item.id.startswith("3.")]
-    assert [item.id for item in items] == ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6"]
-    assert sum(item.points for item in items) == 12
+    assert [item.id for item in items] == ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7"]
+    assert sum(item.points for item in items) == 14
+
+
+def test_the_centering_backward_matches_a_numerical_gradient():
+    from companion.gradients import numerical_gradient
+
+    for case in ITEMS["3.7"].cases():
+        (g,) = case.args
+        x = np.random.default_rng(0).standard_normal(g.shape)
+        numeric = numerical_gradient(lambda z, g=g: np.sum(g * (z - z.mean(axis=0))), x)
+        assert np.allclose(ITEMS["3.7"].reference(g), numeric, atol=1e-7)
+
+
+def test_a_pass_through_backward_is_named():
+    feedback = check("3.7", lambda grad_out: grad_out.copy())
+    assert feedback.score == 0 and "as if the mean were a constant" in feedback.message

@@ -294,7 +294,16 @@ def test_early_stopping_reference_agrees_with_fit():
         assert (history.best_epoch, history.epochs) == (best, stop), case.label
 
 
-def test_exercise_4_has_four_items_worth_nine_points():
+def test_exercise_4_has_five_items_worth_eleven_points():
     items = [item for item in ITEMS.values() if item.id.startswith("4.")]
-    assert [item.id for item in items] == ["4.1", "4.2", "4.3", "4.4"]
-    assert sum(item.points for item in items) == 9
+    assert [item.id for item in items] == ["4.1", "4.2", "4.3", "4.4", "4.5"]
+    assert sum(item.points for item in items) == 11
+
+
+def test_the_notebook_s_broken_batcher_is_named_and_loses_the_labels():
+    from _nbtools import ROOT, notebook_namespace
+
+    namespace = notebook_namespace(ROOT / "exercises" / "04_minibatch_sgd.ipynb")
+    feedback = check("4.5", namespace["shuffled_from_the_forum"])
+    assert feedback.score == 0 and "two different permutations" in feedback.message
+    assert 0.4 < namespace["agree"] < 0.6  # chance: the labels no longer belong to their rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _adversaries import unwatched
 
 from companion.exercises import ITEMS, check
 from companion.exercises.ex05 import bowl_gradient
@@ -159,7 +160,9 @@ def look_ahead_then_move(theta, velocity, grad_fn, lr, momentum):
     ],
 )
 def test_correct_alternative_implementations_pass(item_id, implementation):
-    assert check(item_id, implementation).passed
+    # (one of these uses the companion's SGD, which a submission may not)
+    with unwatched(item_id):
+        assert check(item_id, implementation).passed
 
 
 def test_the_heavy_ball_cases_start_from_an_empty_buffer_and_from_a_full_one():
@@ -174,3 +177,44 @@ def test_the_nesterov_cases_need_the_look_ahead():
         if momentum and velocity.any():
             assert not np.allclose(grad_fn(theta), grad_fn(theta + momentum * velocity))
     assert bowl_gradient(np.ones(2)).tolist() == [1.0, 25.0]
+
+
+# --- 5.3 the heavy ball's edge of stability -------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ITEMS["5.3"].cases(), ids=lambda c: c.label)
+def test_the_derived_edge_is_where_the_companion_s_rate_map_crosses_one(case):
+    from companion.optim import momentum_rate
+
+    momentum, L = case.args
+    edge = ITEMS["5.3"].reference(momentum, L)
+    assert (
+        momentum_rate([L], 0.999 * edge, momentum) < 1 < momentum_rate([L], 1.001 * edge, momentum)
+    )
+
+
+@pytest.mark.parametrize(
+    ("implementation", "expected"),
+    [
+        (lambda momentum, L: 2 / L, "gradient descent's bound"),
+        (lambda momentum, L: 2 / L * (1 - momentum), "effective learning rate"),
+        (lambda momentum, L: (1 + momentum) / L, "half the bound"),
+    ],
+)
+def test_realistic_wrong_edges_are_named(implementation, expected):
+    feedback = check("5.3", implementation)
+    assert feedback.score == 0 and expected in feedback.message
+
+
+def test_finding_the_edge_with_the_companion_s_rate_map_is_flagged():
+    from companion.optim import momentum_rate
+
+    def bisect(momentum, L):
+        low, high = 0.0, 10.0 / L
+        for _ in range(60):
+            mid = (low + high) / 2
+            low, high = (mid, high) if momentum_rate([L], mid, momentum) < 1 else (low, mid)
+        return low
+
+    feedback = check("5.3", bisect)
+    assert feedback.score == 0 and "companion.optim.momentum_rate" in feedback.flag

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _adversaries import unwatched
 
 from companion.exercises import ITEMS, check
 from companion.optim import Adam, RMSprop
@@ -170,9 +171,45 @@ def companion_adam(theta, grad, m, v, step, lr, beta1, beta2, eps):
     [("6.1", companion_rmsprop), ("6.2", companion_adam)],
 )
 def test_the_companions_optimizers_pass_the_checks(item_id, implementation):
-    assert check(item_id, implementation).passed
+    with unwatched(item_id):  # the companion's own code agrees with the check
+        assert check(item_id, implementation).passed
 
 
 def test_the_adam_cases_include_the_first_step_and_a_late_one():
     steps = [case.args[4] for case in ITEMS["6.2"].cases()]
     assert 0 in steps and max(steps) >= 1000
+
+
+# --- 6.2 as a debugging item, 6.3 when the correction fades ------------------------------------
+
+
+def test_the_notebook_s_broken_adam_is_diagnosed_as_missing_the_bias_correction():
+    from _nbtools import ROOT, notebook_namespace
+
+    namespace = notebook_namespace(ROOT / "exercises" / "06_adaptive.ipynb")
+    feedback = check("6.2", namespace["adam_step_from_memory"])
+    assert feedback.score == 0 and feedback.message.startswith("has no bias correction")
+
+
+def correction_by_loop(beta, tol):
+    t = 1
+    while 1 / (1 - beta**t) > 1 + tol:
+        t += 1
+    return t
+
+
+def test_a_loop_over_steps_gets_the_same_answer():
+    assert check("6.3", correction_by_loop).passed
+
+
+@pytest.mark.parametrize(
+    ("implementation", "expected"),
+    [
+        (lambda beta, tol: int(np.ceil(np.log(tol) / np.log(beta))), "solves βᵗ ≤ tol"),
+        (lambda beta, tol: correction_by_loop(beta, tol) - 1, "rounds down"),
+        (lambda beta, tol: round(1 / (1 - beta)), "the EMA's memory"),
+    ],
+)
+def test_realistic_wrong_answers_are_named(implementation, expected):
+    feedback = check("6.3", implementation)
+    assert not feedback.passed and expected in feedback.message

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from _adversaries import unwatched
 
 from companion.exercises import ITEMS, check
 from companion.schedules import cosine, linear_warmup, sequential
@@ -92,7 +93,8 @@ def companion_schedule(step, lr, warmup_steps, total_steps, min_lr):
 
 
 def test_the_companions_schedules_composed_pass_the_check():
-    assert check("7.1", companion_schedule).passed
+    with unwatched("7.1"):  # the companion's own code agrees with the check
+        assert check("7.1", companion_schedule).passed
 
 
 def test_the_cases_cover_warmup_decay_and_after():
@@ -101,3 +103,49 @@ def test_the_cases_cover_warmup_decay_and_after():
         step, _, warmup, total, _ = case.args
         phases.add("warmup" if step < warmup else "decay" if step < total else "after")
     assert phases == {"warmup", "decay", "after"}
+
+
+# --- 7.2 inverting the schedule, 7.3 random search against a grid ------------------------------
+
+
+def first_step_by_scanning(rate, lr, warmup_steps, total_steps, min_lr):
+    step = warmup_steps
+    while ITEMS["7.1"].reference(step, lr, warmup_steps, total_steps, min_lr) > rate:
+        step += 1
+    return step
+
+
+def test_the_derived_step_is_the_first_the_schedule_reaches_the_rate():
+    for case in ITEMS["7.2"].cases():
+        assert ITEMS["7.2"].reference(*case.args) == first_step_by_scanning(*case.args)
+
+
+@pytest.mark.parametrize(
+    ("implementation", "expected"),
+    [
+        (
+            lambda rate, lr, w, total, low: first_step_by_scanning(rate, lr, w, total, low) - w,
+            "forgets the warmup",
+        ),
+        (
+            lambda rate, lr, w, total, low: first_step_by_scanning(rate, lr, w, total, low) - 1,
+            "rounds down",
+        ),
+    ],
+)
+def test_realistic_wrong_steps_are_named(implementation, expected):
+    feedback = check("7.2", implementation)
+    assert not feedback.passed and expected in feedback.message
+
+
+def test_random_search_with_k_trials_is_named():
+    from companion.exercises.ex07 import score, search_space
+    from companion.tuning import grid_search, random_search
+
+    def too_few(k, seed):
+        grid = grid_search(score, search_space(), k, maximize=True)
+        random = random_search(score, search_space(), k, seed=seed, maximize=True)
+        return float(np.max(random.scores) - np.max(grid.scores))
+
+    feedback = check("7.3", too_few)
+    assert not feedback.passed and "only k trials" in feedback.message

@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from _adversaries import unwatched
 from _nbtools import ROOT, notebook_namespace
 
 from companion.exercises import ITEMS, check, summary
@@ -159,7 +160,51 @@ def test_notebooks_are_recognised_by_name_or_by_their_nbgrader_ids(reports):
 
 def test_code_that_reaches_for_the_answer_key_is_flagged_for_review(reports):
     flagged = sorted(name for name, report in reports.items() if report["flags"])
-    assert flagged == ["niaj_01_gradients.ipynb"]
+    assert flagged == ["niaj_01_gradients.ipynb", "yvonne_01_gradients.ipynb"]
+
+
+def test_re_binding_the_course_s_own_functions_scores_zero_and_is_flagged(reports):
+    # numerical_gradient = companion.gradients.numerical_gradient, and a lambda that calls
+    # companion's relative_error: both earned full marks (6 of 10) before the grader watched
+    report = reports["yvonne_01_gradients.ipynb"]
+    items = {item["id"]: item for item in report["items"]}
+    for item_id, name in [("1.1", "numerical_gradient"), ("1.2", "relative_error")]:
+        assert items[item_id]["earned"] == 0
+        assert f"`companion.gradients.{name}`" in items[item_id]["flag"]
+        assert any(flag.startswith(f"item {item_id} ") for flag in report["flags"])
+    assert report["total"] == 0
+
+
+def test_a_reference_named_in_the_code_but_not_seen_running_is_flagged_for_review():
+    from companion.grade.grader import _names_reference
+
+    item = ITEMS["1.1"]
+    imported = "from companion.gradients import relative_error, numerical_gradient"
+    assert _names_reference([imported], item)
+    assert _names_reference(["numerical_gradient = gradients.numerical_gradient"], item)
+    wrapper = "import companion.gradients as g\ndef numerical_gradient(f, x, h):\n"
+    assert _names_reference([wrapper + "    return g.numerical_gradient(f, x, h)"], item)
+    assert _names_reference(["def numerical_gradient(f, x, h):\n    return 0"], item) is None
+    # other cells may use the companion's functions, and an alias is not the item's function
+    assert _names_reference(["grad = gradients.numerical_gradient(f, x)"], item) is None
+    aliased = "from companion.gradients import numerical_gradient as theirs"
+    assert _names_reference([aliased], item) is None
+    assert _names_reference(["from companion.optim import Adam"], ITEMS["6.2"]) is None
+    # the exercise 8 notebook runs the companion's CG in a cell of its own: not flagged
+    notebook = nbformat.read(ROOT / "exercises" / "source" / "08_putting_together.ipynb", 4)
+    cells = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert all(_names_reference(cells, i) is None for i in ITEMS.values() if i.id[0] == "8")
+
+
+def test_a_forged_list_of_references_from_the_child_is_filtered():
+    from companion.grade.grader import _delegated
+
+    item = ITEMS["1.1"]
+    reply = {"uses": ["companion.gradients.numerical_gradient", "os.system", 3]}
+    assert _delegated(reply, item) == ("companion.gradients.numerical_gradient",)
+    assert _delegated({}, item) == ()
+    with pytest.raises(proto.ProtocolError):
+        _delegated({"uses": "everything"}, item)
 
 
 # --- integrity: the judging happens outside the submission's process ------------------------
@@ -170,7 +215,10 @@ def test_reading_the_checkers_frame_fools_check_in_the_kernel_but_not_the_grader
     code = next(c.source for c in notebook.cells if "sys._getframe" in c.source)
     namespace: dict = {}
     exec(code, namespace)  # noqa: S102 -- the function only reads frames
-    assert check("1.1", namespace["numerical_gradient"]).passed  # in-process: fooled
+    with unwatched("1.1"):
+        assert check("1.1", namespace["numerical_gradient"]).passed  # in-process: fooled
+    # ... unless the check watches for the course's code: this reference answer runs it
+    assert check("1.1", namespace["numerical_gradient"]).flag
     assert reports["niaj_01_gradients.ipynb"]["items"][0]["earned"] == 0  # the grader: not
 
 
@@ -254,8 +302,8 @@ def test_zips_and_broken_inputs(tmp_path, capsys):
     assert "broken.zip: not a readable zip" in captured.err and "missing" in captured.err
     rows = list(csv.DictReader(open(tmp_path / "out" / "gradebook.csv", encoding="utf-8")))
     assert [(r["submission"], r["student"], r["total"]) for r in rows] == [
-        ("batch.zip/alice/01_gradients.ipynb", "alice", "10"),
-        ("batch.zip/bob/01_gradients.ipynb", "bob", "4.667"),
+        ("batch.zip/alice/01_gradients.ipynb", "alice", "12"),
+        ("batch.zip/bob/01_gradients.ipynb", "bob", "6.667"),
         ("batch.zip/notes.ipynb", "", "0"),
     ]
 
@@ -283,7 +331,7 @@ def test_the_command_line_entry_point_runs(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "10/10" in result.stdout and "graded 1 submission(s)" in result.stdout
+    assert "12/12" in result.stdout and "graded 1 submission(s)" in result.stdout
     assert (tmp_path / "reports" / "alice_01_gradients.json").exists()
 
 
@@ -404,18 +452,21 @@ def test_returned_values_are_described_as_the_judge_sees_them():
 def test_summary_checks_every_item_of_the_notebooks_exercise():
     namespace = notebook_namespace(SUBMISSIONS / "bob" / "01_gradients.ipynb")
     report = summary(namespace)
-    assert report.exercise == 1 and report.passed == 2 and len(report.feedback) == 4
-    assert report.earned == pytest.approx(4 + 2 / 3)
-    assert str(report).startswith(
-        "2 of 4 items pass (4.67 of 10 points); item 1.1: looks like a forward difference"
-    )
+    assert report.exercise == 1 and report.passed == 3 and len(report.feedback) == 5
+    assert report.earned == pytest.approx(6 + 2 / 3)
+    assert report.headline == "3 of 5 items pass (6.67 of 12 points); start with item 1.1"
     assert "[PASS] 1.2 relative_error" in repr(report)
+    # each item's message is shown once, on its own line
+    for feedback in report.feedback:
+        assert str(report).count(f"{feedback.item} {feedback.function}: {feedback.message}") == 1
+    assert str(report).count("looks like a forward difference") == 1
 
 
 def test_summary_counts_an_unwritten_function_as_failing_and_explains_an_empty_namespace():
     report = summary({"standardize": lambda X: (X - X.mean(0)) / X.std(0)})
     assert report.exercise == 2 and report.passed == 1
-    assert "`gradient_descent` is not defined yet" in report.headline
+    assert "`gradient_descent` is not defined yet" in str(report)
+    assert report.headline.endswith("start with item 2.1")
     with pytest.raises(LookupError, match="none of the exercises"):
         summary({})
     assert summary({}, exercise=3).passed == 0

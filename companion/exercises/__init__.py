@@ -84,5 +84,5 @@ def check(item_id: str, function: Callable) -> Feedback:
             f"not {type(function).__name__} (the result of calling it)",
         )
     cases = item.cases()
-    observations = [observe(function, case, item.arg_names) for case in cases]
+    observations = [observe(function, case, item.arg_names, item.references) for case in cases]
     return judge(item, cases, observations)

@@ -16,6 +16,9 @@ In a notebook, :func:`companion.exercises.check` does both, in the learner's own
 from __future__ import annotations
 
 import copy
+import importlib
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +26,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Case", "Feedback", "Item", "Mistake", "Observation", "judge", "observe"]
+__all__ = [
+    "Case",
+    "Feedback",
+    "Item",
+    "Mistake",
+    "Observation",
+    "judge",
+    "observe",
+    "reference_codes",
+    "watched_call",
+]
+
+
+#: The kinds of item, in the order the exercise tables list them.
+KINDS = ("implement", "predict", "derive", "debug", "experiment")
 
 
 @dataclass(frozen=True)
@@ -66,6 +83,15 @@ class Item:
         Tolerances of the comparison with ``numpy.isclose``.
     hints : dict
         Extra advice for generic failures: keys "shape", "nonfinite", "mutated".
+    kind : str
+        What the item asks of the learner: "implement" a function, "predict" a result
+        before running it, "derive" a quantity the chapter did not print, "debug" a broken
+        implementation, or "experiment" (run a small study with the companion package).
+    references : tuple of str
+        The course's own implementations of what the item asks for, as dotted names
+        ("companion.gradients.numerical_gradient", or a class, meaning its methods). A
+        function that calls one of them while it is checked earns nothing for the item, and
+        the grader flags it: see :func:`watched_call`.
     """
 
     id: str
@@ -78,16 +104,24 @@ class Item:
     rtol: float = 1e-6
     atol: float = 1e-9
     hints: dict[str, str] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    kind: str = "implement"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {self.kind!r}")
 
 
 @dataclass(frozen=True)
 class Observation:
-    """What one call of the learner's function did."""
+    """What one call of the learner's function did; ``delegated`` names the course's
+    reference implementations it called (see :func:`watched_call`)."""
 
     returned: Any = None
     error_type: str | None = None
     error: str | None = None
     mutated: tuple[str, ...] = ()
+    delegated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +135,7 @@ class Feedback:
     points: int
     message: str
     case_messages: tuple[str, ...] = ()
+    flag: str | None = None
 
     @property
     def earned(self) -> float:
@@ -114,20 +149,109 @@ class Feedback:
     __repr__ = __str__
 
 
-def observe(function: Callable, case: Case, arg_names: Sequence[str]) -> Observation:
-    """Call ``function(*case.args)`` on private copies of the args and record what happened."""
-    args = copy.deepcopy(case.args)
-    before = copy.deepcopy(args)
+#: What :func:`watched_call` reports when the function switched the watch off.
+UNWATCHED = "<the profiler was replaced>"
+
+
+def reference_codes(names: Sequence[str]) -> dict[Any, str]:
+    """The code objects of the reference implementations ``names`` (dotted paths to a
+    function or a class, whose own methods count), each mapped to its name. A name that does
+    not resolve (the package was reorganised) is skipped."""
+    codes: dict[Any, str] = {}
+    for name in names:
+        target: Any = None
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):  # the longest importable module prefix
+            try:
+                target = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attribute in parts[cut:]:
+                target = getattr(target, attribute, None)
+            break
+        functions = (
+            [v for v in vars(target).values() if callable(v)]
+            if isinstance(target, type)
+            else [target]
+        )
+        for function in functions:
+            code = getattr(getattr(function, "__func__", function), "__code__", None)
+            if code is not None:
+                codes[code] = name
+    return codes
+
+
+def watched_call(function: Callable, args: Sequence, references: Sequence[str]) -> tuple:
+    """Call ``function(*args)`` and note which of the ``references`` ran during the call.
+
+    Returns ``(returned, error, used)``: the value (or None), the exception (or None) and the
+    sorted names of the reference implementations whose code ran, in this thread or in a
+    thread started during the call. It sees through aliases, wrappers, lambdas,
+    ``functools.partial`` and methods, because it watches the code that runs, not the names.
+    It cannot see a copy of the reference's source text, code run in another process, or a
+    function that switches the profiler off and back on (switching it off is reported as
+    :data:`UNWATCHED`).
+    """
+    codes = reference_codes(references) if references else {}
+    if not codes:
+        try:
+            return function(*args), None, ()
+        except Exception as error:
+            return None, error, ()
+    used: set[str] = set()
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            name = codes.get(frame.f_code)
+            if name is not None:
+                used.add(name)
+
+    previous, previous_threads = sys.getprofile(), threading.getprofile()
+    sys.setprofile(hook)
+    threading.setprofile(hook)
+    returned = error = None
     try:
         returned = function(*args)
-    except Exception as error:  # the learner's exception is data here, not a crash
-        return Observation(error_type=type(error).__name__, error=str(error))
+    except Exception as exc:  # the learner's exception is data here, not a crash
+        error = exc
+    finally:
+        if sys.getprofile() is not hook:
+            used.add(UNWATCHED)
+        sys.setprofile(previous)
+        threading.setprofile(previous_threads)
+    return returned, error, tuple(sorted(used))
+
+
+def observe(
+    function: Callable, case: Case, arg_names: Sequence[str], references: Sequence[str] = ()
+) -> Observation:
+    """Call ``function(*case.args)`` on private copies of the args and record what happened,
+    including which of the ``references`` it called."""
+    args = copy.deepcopy(case.args)
+    before = copy.deepcopy(args)
+    returned, error, used = watched_call(function, args, references)
+    if error is not None:
+        return Observation(error_type=type(error).__name__, error=str(error), delegated=used)
     mutated = tuple(
         name
         for name, old, new in zip(arg_names, before, args, strict=False)
         if isinstance(old, np.ndarray) and not np.array_equal(old, new, equal_nan=True)
     )
-    return Observation(returned=returned, mutated=mutated)
+    return Observation(returned=returned, mutated=mutated, delegated=used)
+
+
+def delegation_message(item: Item, names: Sequence[str]) -> str:
+    """What to say about a function that called the course's own implementation."""
+    if list(names) == [UNWATCHED]:
+        return (
+            f"switched off the profiler the grader uses to check that `{item.function}` does "
+            "not call the course's own implementation: no points, flagged for review"
+        )
+    shown = ", ".join(f"`{n}`" for n in names if n != UNWATCHED)
+    return (
+        f"calls the course's own {shown} instead of computing the answer itself: "
+        "no points for this item, and it is flagged for the instructor"
+    )
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -185,14 +309,97 @@ def _diagnose(item: Item, case: Case, seen: Observation) -> tuple[str | None, li
     return f"wrong value on {case.label}: {_describe_difference(got, expected)}", matches
 
 
+def _trivial(value: np.ndarray, args: tuple, depth: int = 1) -> bool:
+    """True if ``value`` needs no computation from ``args``: all 0, all ±1, one argument
+    unchanged, or (for a tuple of results) rows that are each trivial."""
+    if value.size and (np.all(value == 0) or np.all(value == 1) or np.all(value == -1)):
+        return True
+    for arg in args:
+        candidate = _as_array(arg) if isinstance(arg, (np.ndarray, int, float, list)) else None
+        if (
+            candidate is not None
+            and candidate.shape == value.shape
+            and np.allclose(value, candidate, rtol=1e-12, atol=0.0, equal_nan=False)
+        ):
+            return True
+    if depth and value.ndim >= 1 and 2 <= value.shape[0] <= 4:
+        return all(_trivial(row, args, depth - 1) for row in value)
+    return False
+
+
+def _guard(
+    item: Item, cases: Sequence[Case], observations: Sequence[Observation], passed: list[bool]
+) -> str | None:
+    """Why the passing cases prove nothing, or None: a case earns points only if the function
+    computes. Constants, an echoed argument and a lookup of one example earn nothing."""
+    if not any(passed):
+        return None
+    returned = [a for seen in observations if (a := _numbers(seen)) is not None]
+    expected = [_expected(item, case) for case in cases]
+    if len(returned) == 1 and len(cases) > 1:
+        return (
+            "returned a value on one case only, so nothing shows that it computes the "
+            "answer: fix the other cases first"
+        )
+    first = returned[0]
+    same = all(
+        r.shape == first.shape and np.allclose(r, first, rtol=1e-12, atol=0.0) for r in returned
+    )
+    answers_differ = not all(
+        e.shape == expected[0].shape and np.allclose(e, expected[0]) for e in expected
+    )
+    if same and answers_differ:
+        return (
+            "returns the same value whatever its arguments: the answer has to be computed "
+            "from them, so a constant earns nothing"
+        )
+    if not any(
+        ok and not _trivial(answer, case.args)
+        for ok, answer, case in zip(passed, expected, cases, strict=True)
+    ):
+        return (
+            "passes only the cases whose answer is 0, 1 or one of its arguments unchanged: "
+            "those earn points only together with a case that needs computing"
+        )
+    return None
+
+
+def _numbers(seen: Observation) -> np.ndarray | None:
+    if seen.error_type is not None or seen.returned is None:
+        return None
+    return _as_array(seen.returned)
+
+
+def _expected(item: Item, case: Case) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.asarray(item.reference(*copy.deepcopy(case.args)), dtype=np.float64)
+
+
 def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]) -> Feedback:
     """Turn observations into feedback. Runs only trusted code: safe in a grader's process."""
     diagnoses = [
         _diagnose(item, case, seen) for case, seen in zip(cases, observations, strict=True)
     ]
     messages = [message for message, _ in diagnoses]
+    delegated = sorted({name for seen in observations for name in seen.delegated})
+    if delegated:
+        flag = delegation_message(item, delegated)
+        return Feedback(
+            item=item.id,
+            function=item.function,
+            passed=False,
+            score=0.0,
+            points=item.points,
+            message=flag,
+            case_messages=tuple(flag for _ in messages),
+            flag=flag,
+        )
     failures = [m for m in messages if m is not None]
     score = (len(messages) - len(failures)) / len(messages)
+    # A passing case counts only if the function computes: see _guard.
+    guard = _guard(item, cases, observations, [m is None for m in messages])
+    if guard is not None:
+        score = 0.0
     # The known mistake that explains the most failing cases names the problem; two mistakes
     # can agree on one case by coincidence, rarely on all of them.
     votes = Counter(m for _, matches in diagnoses for m in matches)
@@ -211,6 +418,8 @@ def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]
             message = failures[0]
         if len(failures) > 1 and not message.startswith("not implemented"):
             message += f" [{len(failures)} of {len(messages)} cases fail]"
+        if guard is not None:  # what to fix stays first
+            message += f"; no points: it {guard}"
     return Feedback(
         item=item.id,
         function=item.function,
@@ -218,5 +427,5 @@ def judge(item: Item, cases: Sequence[Case], observations: Sequence[Observation]
         score=score,
         points=item.points,
         message=message,
-        case_messages=tuple(m or "pass" for m in messages),
+        case_messages=tuple(m or ("pass, but " + guard if guard else "pass") for m in messages),
     )

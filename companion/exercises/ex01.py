@@ -11,6 +11,20 @@ import numpy as np
 from ..gradients import numerical_gradient as _central
 from .core import Case, Item, Mistake
 
+
+def _safe_float(answer):
+    """A mistake's answer, or NaN where the mistaken computation does not run."""
+
+    def wrapped(*args):
+        try:
+            with np.errstate(all="ignore"):
+                return float(answer(*args))
+        except (ValueError, TypeError, OverflowError):
+            return float("nan")
+
+    return wrapped
+
+
 # --- test functions handed to the learner's code ----------------------------------------------
 
 
@@ -68,6 +82,7 @@ def _all_at_once(f, x, h):
 ITEM_1_1 = Item(
     id="1.1",
     function="numerical_gradient",
+    references=("companion.gradients.numerical_gradient",),
     points=4,
     arg_names=("f", "x", "h"),
     cases=_gradient_cases,
@@ -138,6 +153,7 @@ def _reference_relative_error(a, b):
 ITEM_1_2 = Item(
     id="1.2",
     function="relative_error",
+    references=("companion.gradients.relative_error",),
     points=2,
     arg_names=("a", "b"),
     cases=_relative_error_cases,
@@ -286,4 +302,68 @@ ITEM_1_4 = Item(
     },
 )
 
-ITEMS = (ITEM_1_1, ITEM_1_2, ITEM_1_3, ITEM_1_4)
+# --- 1.5 best_h(x, dtype) ----------------------------------------------------------------------
+
+#: The steps 1.5 tries, from 1e-12 to 0.1 (the notebook states the same grid).
+H_GRID = np.logspace(-12, -1, 45)
+
+
+def _slope_errors(x, dtype, forward=False, use_dtype=True):
+    kind = np.dtype(dtype).type if use_dtype else np.float64
+    point = kind(x)
+    errors = []
+    for h in H_GRID:
+        step = kind(h)
+        if forward:
+            slope = (np.exp(point + step) - np.exp(point)) / step
+        else:
+            slope = (np.exp(point + step) - np.exp(point - step)) / (2 * step)
+        errors.append(abs(float(slope) - np.exp(x)))
+    return np.array(errors)
+
+
+def _best_h(x, dtype, **switches):
+    return float(H_GRID[int(np.argmin(_slope_errors(x, dtype, **switches)))])
+
+
+def _best_h_cases() -> list[Case]:
+    return [
+        Case("x = 0.5 in float64", (0.5, "float64")),
+        Case("x = 2 in float32", (2.0, "float32")),
+        Case("x = -1 in float32", (-1.0, "float32")),
+        Case("x = 1.5 in float64", (1.5, "float64")),
+    ]
+
+
+ITEM_1_5 = Item(
+    id="1.5",
+    kind="experiment",
+    function="best_h",
+    points=2,
+    arg_names=("x", "dtype"),
+    cases=_best_h_cases,
+    reference=_best_h,
+    mistakes=(
+        Mistake(
+            "finds the best h of a forward difference: use the central difference, whose "
+            "truncation error is O(h²), so its best h is larger",
+            _safe_float(lambda x, dtype: _best_h(x, dtype, forward=True)),
+        ),
+        Mistake(
+            "computes in float64 whatever the dtype: cast x and h to the dtype first "
+            "(np.float32(x)), so the round-off is float32's",
+            _safe_float(lambda x, dtype: _best_h(x, dtype, use_dtype=False)),
+        ),
+        Mistake(
+            "returns the smallest error, not the h that gives it",
+            _safe_float(lambda x, dtype: float(np.min(_slope_errors(x, dtype)))),
+        ),
+    ),
+    # the argmin of a measured curve may land on a neighbouring grid point (a factor 1.78)
+    rtol=0.8,
+    atol=0.0,
+    hints={"shape": "Return one number: the best h from H_GRID."},
+)
+
+
+ITEMS = (ITEM_1_1, ITEM_1_2, ITEM_1_3, ITEM_1_4, ITEM_1_5)

@@ -90,6 +90,7 @@ def _reference_descent(grad, theta0, lr, max_steps, tol):
 ITEM_2_1 = Item(
     id="2.1",
     function="gradient_descent",
+    references=("companion.descent.gradient_descent",),
     points=4,
     arg_names=("grad", "theta0", "lr", "max_steps", "tol"),
     cases=_descent_cases,
@@ -256,6 +257,7 @@ def _reference_standardize(X):
 ITEM_2_3 = Item(
     id="2.3",
     function="standardize",
+    references=("companion.regression.standardize", "companion.data.standardize"),
     points=2,
     arg_names=("X",),
     cases=_standardize_cases,
@@ -380,4 +382,68 @@ def _diagonal_ratio(M):
     return diagonal.max() / diagonal.min()
 
 
-ITEMS = (ITEM_2_1, ITEM_2_2, ITEM_2_3, ITEM_2_4)
+# --- 2.5 steps_needed(kappa, reduction) -------------------------------------------------------
+
+
+def _whole(answer):
+    """A mistake's answer, or NaN where the mistaken formula does not run."""
+
+    def wrapped(*args):
+        try:
+            with np.errstate(all="ignore"):
+                return float(answer(*args))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return float("nan")
+
+    return wrapped
+
+
+def _steps_needed(kappa, reduction, rate=lambda k: (k - 1) / (k + 1), rounding=np.ceil):
+    """At its best fixed rate 2/(μ + L), gradient descent shrinks the error by (κ−1)/(κ+1) per
+    step (in the worst direction): the first k with ρᵏ ≤ reduction."""
+    return int(rounding(np.log(reduction) / np.log(rate(kappa)) - 1e-9))
+
+
+def _steps_cases() -> list[Case]:
+    return [
+        Case("κ = 10, shrink the error 1e6-fold", (10.0, 1e-6)),
+        Case("κ = 100, shrink it 1000-fold", (100.0, 1e-3)),
+        Case("κ = 2, shrink it 1e9-fold", (2.0, 1e-9)),
+        Case("κ = 1000, shrink it 100-fold", (1000.0, 1e-2)),
+    ]
+
+
+ITEM_2_5 = Item(
+    id="2.5",
+    kind="predict",
+    function="steps_needed",
+    points=2,
+    arg_names=("kappa", "reduction"),
+    cases=_steps_cases,
+    reference=_steps_needed,
+    mistakes=(
+        Mistake(
+            "uses the rate of η = 1/L, 1 − 1/κ: at the best fixed rate 2/(μ + L) the error "
+            "shrinks by (κ − 1)/(κ + 1) per step",
+            _whole(
+                lambda kappa, reduction: _steps_needed(kappa, reduction, rate=lambda k: 1 - 1 / k)
+            ),
+        ),
+        Mistake(
+            "rounds down: after that many steps the error is still a little too large; take "
+            "the ceiling of log(reduction) / log(ρ)",
+            _whole(lambda kappa, reduction: _steps_needed(kappa, reduction, rounding=np.floor)),
+        ),
+        Mistake(
+            "uses κ steps per e-fold as a rule of thumb: count exactly, ρᵏ ≤ reduction with "
+            "ρ = (κ − 1)/(κ + 1)",
+            _whole(lambda kappa, reduction: int(np.ceil(kappa * np.log(1 / reduction)))),
+        ),
+    ),
+    rtol=0.0,
+    atol=0.0,
+    hints={"shape": "Return one whole number of steps."},
+)
+
+
+ITEMS = (ITEM_2_1, ITEM_2_2, ITEM_2_3, ITEM_2_4, ITEM_2_5)

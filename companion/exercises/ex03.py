@@ -56,6 +56,7 @@ def _grad_w_cases() -> list[Case]:
 ITEM_3_1 = Item(
     id="3.1",
     function="linear_grad_W",
+    references=("companion.layers.Linear",),
     points=2,
     arg_names=("x", "grad_out"),
     cases=_grad_w_cases,
@@ -116,6 +117,7 @@ def _grad_x_cases() -> list[Case]:
 ITEM_3_2 = Item(
     id="3.2",
     function="linear_grad_x",
+    references=("companion.layers.Linear",),
     points=2,
     arg_names=("grad_out", "W"),
     cases=_grad_x_cases,
@@ -163,6 +165,7 @@ def _grad_b_cases() -> list[Case]:
 ITEM_3_3 = Item(
     id="3.3",
     function="linear_grad_b",
+    references=("companion.layers.Linear",),
     points=1,
     arg_names=("grad_out",),
     cases=_grad_b_cases,
@@ -213,6 +216,7 @@ def _relu_cases() -> list[Case]:
 ITEM_3_4 = Item(
     id="3.4",
     function="relu_backward",
+    references=("companion.layers.ReLU",),
     points=2,
     arg_names=("x", "grad_out"),
     cases=_relu_cases,
@@ -290,6 +294,7 @@ def _softmax_cases() -> list[Case]:
 ITEM_3_5 = Item(
     id="3.5",
     function="softmax_cross_entropy_backward",
+    references=("companion.losses.softmax_cross_entropy",),
     points=3,
     arg_names=("logits", "labels"),
     cases=_softmax_cases,
@@ -347,6 +352,7 @@ def _tanh_cases() -> list[Case]:
 ITEM_3_6 = Item(
     id="3.6",
     function="tanh_backward",
+    references=("companion.autodiff.Value.tanh",),
     points=2,
     arg_names=("out", "grad_out"),
     cases=_tanh_cases,
@@ -379,4 +385,54 @@ ITEM_3_6 = Item(
     hints={"shape": "Return one number: what to add to x.grad."},
 )
 
-ITEMS = (ITEM_3_1, ITEM_3_2, ITEM_3_3, ITEM_3_4, ITEM_3_5, ITEM_3_6)
+# --- 3.7 center_backward(grad_out) -------------------------------------------------------------
+
+
+def _center_backward(grad_out):
+    """y = x − mean(x over the batch): every x_i moves every y_j, so
+    dJ/dx = g − mean(g over the batch)."""
+    return grad_out - grad_out.mean(axis=0, keepdims=True)
+
+
+def _center_cases() -> list[Case]:
+    r = _rng(37)
+    return [
+        Case("grad_out of shape (4, 3)", (r.standard_normal((4, 3)),)),
+        Case("grad_out of shape (6, 2)", (r.standard_normal((6, 2)) + 1.0,)),
+        Case("a batch of 2 with one feature, grad_out = [[1], [3]]", (np.array([[1.0], [3.0]]),)),
+    ]
+
+
+ITEM_3_7 = Item(
+    id="3.7",
+    kind="derive",
+    function="center_backward",
+    points=2,
+    arg_names=("grad_out",),
+    cases=_center_cases,
+    reference=_center_backward,
+    mistakes=(
+        Mistake(
+            "passes grad_out through unchanged, as if the mean were a constant: it depends on "
+            "every x_i of the batch, so dJ/dx_i = g_i − mean(g)",
+            _safe(lambda g: g.copy()),
+        ),
+        Mistake(
+            "takes the mean over the features (axis 1): the layer subtracts the mean over the "
+            "batch, axis 0, so the backward pass does too",
+            _safe(lambda g: g - g.mean(axis=1, keepdims=True)),
+        ),
+        Mistake(
+            "subtracts the sum, not the mean: d mean / d x_i = 1/B",
+            _safe(lambda g: g - g.sum(axis=0, keepdims=True)),
+        ),
+        Mistake(
+            "has the wrong sign: y_j = x_j − mean(x), so dJ/dx_i = g_i − mean(g)",
+            _safe(lambda g: -(g - g.mean(axis=0, keepdims=True))),
+        ),
+    ),
+    hints={"shape": "Return an array shaped like grad_out (and like x)."},
+)
+
+
+ITEMS = (ITEM_3_1, ITEM_3_2, ITEM_3_3, ITEM_3_4, ITEM_3_5, ITEM_3_6, ITEM_3_7)

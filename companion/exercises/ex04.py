@@ -89,6 +89,7 @@ def _orders_cases() -> list[Case]:
 ITEM_4_1 = Item(
     id="4.1",
     function="epoch_orders",
+    references=("companion.data.minibatches", "companion.data.batch_indices"),
     points=2,
     arg_names=("n", "epochs", "seed"),
     cases=_orders_cases,
@@ -164,6 +165,7 @@ def _bounds_cases() -> list[Case]:
 ITEM_4_2 = Item(
     id="4.2",
     function="batch_bounds",
+    references=("companion.data.batch_indices",),
     points=1,
     arg_names=("n", "batch_size"),
     cases=_bounds_cases,
@@ -261,6 +263,7 @@ def _epoch_cases() -> list[Case]:
 ITEM_4_3 = Item(
     id="4.3",
     function="sgd_epoch",
+    references=("companion.training.minibatch_sgd",),
     points=3,
     arg_names=("theta", "X", "y", "lr", "batch_size", "seed"),
     cases=_epoch_cases,
@@ -462,4 +465,63 @@ ITEM_4_4 = Item(
     },
 )
 
-ITEMS = (ITEM_4_1, ITEM_4_2, ITEM_4_3, ITEM_4_4)
+# --- 4.5 shuffled_pairs(X, y, seed) ------------------------------------------------------------
+
+
+def _pairs(X, y, seed, *, two_orders=False, shuffle_y=True):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(X))
+    label_order = rng.permutation(len(X)) if two_orders else order
+    labels = y[label_order] if shuffle_y else y
+    return np.column_stack([X[order], labels])
+
+
+def _pairs_cases() -> list[Case]:
+    r = _rng(45)
+    x = r.standard_normal((5, 1))
+    return [
+        Case("X of shape (6, 2), y = 0..5, seed 0", (r.standard_normal((6, 2)), np.arange(6.0), 0)),
+        Case(
+            "X of shape (10, 3), labels 0/1, seed 7",
+            (r.standard_normal((10, 3)), r.integers(0, 2, 10).astype(float), 7),
+        ),
+        Case(
+            "X of shape (5, 1), y = 10 x, seed 3",
+            (x, 10 * x[:, 0], 3),
+        ),
+    ]
+
+
+ITEM_4_5 = Item(
+    id="4.5",
+    kind="debug",
+    function="shuffled_pairs",
+    references=("companion.data.minibatches", "companion.data.batch_indices"),
+    points=2,
+    arg_names=("X", "y", "seed"),
+    cases=_pairs_cases,
+    reference=_pairs,
+    mistakes=(
+        Mistake(
+            "shuffles X and y with two different permutations, like the broken batcher: every "
+            "example gets another example's label. Draw one order and index both with it",
+            _safe(lambda X, y, seed: _pairs(X, y, seed, two_orders=True)),
+        ),
+        Mistake(
+            "shuffles X but not y: index both with the same order, X[order] and y[order]",
+            _safe(lambda X, y, seed: _pairs(X, y, seed, shuffle_y=False)),
+        ),
+        Mistake(
+            "does not shuffle at all: draw order = np.random.default_rng(seed).permutation(n)",
+            _safe(lambda X, y, seed: np.column_stack([X, y])),
+        ),
+    ),
+    hints={
+        "shape": "Return np.column_stack([X_shuffled, y_shuffled]): one row per example, its "
+        "features then its label.",
+        "mutated": "index with the order (X[order]) instead of shuffling X in place",
+    },
+)
+
+
+ITEMS = (ITEM_4_1, ITEM_4_2, ITEM_4_3, ITEM_4_4, ITEM_4_5)

@@ -109,6 +109,7 @@ def _heavy_ball(theta, grad, buf, lr, momentum):
 ITEM_5_1 = Item(
     id="5.1",
     function="momentum_step",
+    references=("companion.optim.SGD",),
     points=3,
     arg_names=("theta", "grad", "buf", "lr", "momentum"),
     cases=_momentum_cases,
@@ -212,6 +213,7 @@ def _nesterov(theta, velocity, grad_fn, lr, momentum, *, ahead=None, sign=-1.0, 
 ITEM_5_2 = Item(
     id="5.2",
     function="nesterov_step",
+    references=("companion.optim.SGD",),
     points=3,
     arg_names=("theta", "velocity", "grad_fn", "lr", "momentum"),
     cases=_nesterov_cases,
@@ -270,4 +272,51 @@ ITEM_5_2 = Item(
 )
 
 
-ITEMS = (ITEM_5_1, ITEM_5_2)
+# --- 5.3 heavy_ball_max_lr(momentum, L) -------------------------------------------------------
+
+
+def _heavy_ball_max_lr(momentum, L):
+    """Both roots of z² − (1 + β − ηL) z + β inside the unit circle iff 0 < ηL < 2(1 + β)."""
+    return 2 * (1 + momentum) / L
+
+
+def _max_lr_cases() -> list[Case]:
+    return [
+        Case("momentum = 0.9, L = 25", (0.9, 25.0)),
+        Case("momentum = 0.5, L = 4", (0.5, 4.0)),
+        Case("momentum = 0.99, L = 100", (0.99, 100.0)),
+        Case("momentum = 0.3, L = 0.8", (0.3, 0.8)),
+    ]
+
+
+ITEM_5_3 = Item(
+    id="5.3",
+    kind="derive",
+    function="heavy_ball_max_lr",
+    references=("companion.optim.momentum_rate", "companion.optim.optimal_momentum"),
+    points=2,
+    arg_names=("momentum", "L"),
+    cases=_max_lr_cases,
+    reference=_heavy_ball_max_lr,
+    mistakes=(
+        Mistake(
+            "is gradient descent's bound 2/L: momentum changes it. Along the stiffest "
+            "direction the error and the buffer follow z² − (1 + β − ηL) z + β = 0; at z = −1 "
+            "(the first root to leave the unit circle) that gives ηL = 2(1 + β)",
+            _safe(lambda momentum, L: 2 / L),
+        ),
+        Mistake(
+            "uses the 'effective learning rate' η/(1 − β): that describes a slow, steady "
+            "drift, not stability. Put z = −1 into z² − (1 + β − ηL) z + β = 0",
+            _safe(lambda momentum, L: 2 * (1 - momentum) / L),
+        ),
+        Mistake(
+            "is half the bound: with z = −1, 1 + (1 + β − ηL) + β = 0 gives ηL = 2(1 + β)",
+            _safe(lambda momentum, L: (1 + momentum) / L),
+        ),
+    ),
+    hints={"shape": "Return one number: the largest stable learning rate."},
+)
+
+
+ITEMS = (ITEM_5_1, ITEM_5_2, ITEM_5_3)

@@ -107,6 +107,7 @@ def _rmsprop_variant(theta, grad, square_avg, lr, alpha, eps, *, average=None, d
 ITEM_6_1 = Item(
     id="6.1",
     function="rmsprop_step",
+    references=("companion.optim.RMSprop",),
     points=3,
     arg_names=("theta", "grad", "square_avg", "lr", "alpha", "eps"),
     cases=_rmsprop_cases,
@@ -268,7 +269,9 @@ def _adam_swapped(theta, grad, m, v, step, lr, beta1, beta2, eps):
 
 ITEM_6_2 = Item(
     id="6.2",
+    kind="debug",
     function="adam_step",
+    references=("companion.optim.Adam",),
     points=4,
     arg_names=("theta", "grad", "m", "v", "step", "lr", "beta1", "beta2", "eps"),
     cases=_adam_cases,
@@ -328,4 +331,61 @@ ITEM_6_2 = Item(
 )
 
 
-ITEMS = (ITEM_6_1, ITEM_6_2)
+# --- 6.3 correction_fades(beta, tol) ----------------------------------------------------------
+
+
+def _fades(beta, tol):
+    """The first step t = 1, 2, ... whose bias-correction factor 1/(1 − βᵗ) is at most 1 + tol:
+    βᵗ ≤ tol/(1 + tol), so t = ⌈log(tol/(1 + tol)) / log β⌉."""
+    return int(np.ceil(np.log(tol / (1 + tol)) / np.log(beta) - 1e-9))
+
+
+def _fades_cases() -> list[Case]:
+    return [
+        Case("beta = 0.9 (Adam's β₁), tol = 0.01", (0.9, 0.01)),
+        Case("beta = 0.999 (Adam's β₂), tol = 0.01", (0.999, 0.01)),
+        Case("beta = 0.99, tol = 0.05", (0.99, 0.05)),
+        Case("beta = 0.8, tol = 0.2", (0.8, 0.2)),
+    ]
+
+
+ITEM_6_3 = Item(
+    id="6.3",
+    kind="derive",
+    function="correction_fades",
+    points=2,
+    arg_names=("beta", "tol"),
+    cases=_fades_cases,
+    reference=_fades,
+    mistakes=(
+        Mistake(
+            "solves βᵗ ≤ tol: close, but the factor is 1/(1 − βᵗ) ≤ 1 + tol, which means "
+            "βᵗ ≤ tol/(1 + tol)",
+            _safe(lambda beta, tol: int(np.ceil(np.log(tol) / np.log(beta)))),
+        ),
+        Mistake(
+            "rounds down: the first step at which the factor is small enough is the ceiling "
+            "of log(tol/(1 + tol)) / log β (steps are whole numbers, and one step earlier the "
+            "factor is still too large)",
+            _safe(lambda beta, tol: int(np.floor(np.log(tol / (1 + tol)) / np.log(beta)))),
+        ),
+        Mistake(
+            "uses the square root, as for v̂ inside Adam's √: the question is about the "
+            "factor 1/(1 − βᵗ) itself",
+            _safe(
+                lambda beta, tol: int(np.ceil(np.log(1 - 1 / (1 + tol) ** 2) / np.log(beta) - 1e-9))
+            ),
+        ),
+        Mistake(
+            "uses 1/(1 − β) steps, the EMA's memory: a rule of thumb for how far back the "
+            "average looks, not for when its bias is gone",
+            _safe(lambda beta, tol: int(round(1 / (1 - beta)))),
+        ),
+    ),
+    rtol=0.0,
+    atol=0.0,
+    hints={"shape": "Return one whole number: the step t."},
+)
+
+
+ITEMS = (ITEM_6_1, ITEM_6_2, ITEM_6_3)

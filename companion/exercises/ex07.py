@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from .core import Case, Item, Mistake
 
 
@@ -76,6 +78,11 @@ def _warmup_cosine(
 ITEM_7_1 = Item(
     id="7.1",
     function="warmup_cosine",
+    references=(
+        "companion.schedules.cosine",
+        "companion.schedules.linear_warmup",
+        "companion.schedules.sequential",
+    ),
     points=3,
     arg_names=("step", "lr", "warmup_steps", "total_steps", "min_lr"),
     cases=_schedule_cases,
@@ -140,4 +147,133 @@ ITEM_7_1 = Item(
 )
 
 
-ITEMS = (ITEM_7_1,)
+# --- 7.2 step_at_rate(rate, lr, warmup_steps, total_steps, min_lr) -----------------------------
+
+
+def _step_at_rate(rate, lr, warmup_steps, total_steps, min_lr, *, offset=True, rounding=math.ceil):
+    """The first step of the decay at which the rate is at most ``rate``: invert
+    min_lr + ½(lr − min_lr)(1 + cos πp) ≤ rate for p = (t − W)/(T − W)."""
+    p = math.acos(2 * (rate - min_lr) / (lr - min_lr) - 1) / math.pi
+    span = total_steps - warmup_steps
+    return (warmup_steps if offset else 0) + rounding(p * span - 1e-9)
+
+
+def _step_cases() -> list[Case]:
+    return [
+        Case("rate 0.05 of lr = 0.1, warmup 10, total 100, min_lr 0", (0.05, 0.1, 10, 100, 0.0)),
+        Case(
+            "rate 0.01, lr = 0.1, warmup 50, total 1050, min_lr 0.001", (0.01, 0.1, 50, 1050, 1e-3)
+        ),
+        Case("rate 0.25, lr = 0.3, no warmup, total 400, min_lr 0.05", (0.25, 0.3, 0, 400, 0.05)),
+        Case(
+            "rate 2e-4, lr = 1e-3, warmup 100, total 2100, min_lr 0", (2e-4, 1e-3, 100, 2100, 0.0)
+        ),
+    ]
+
+
+ITEM_7_2 = Item(
+    id="7.2",
+    kind="derive",
+    function="step_at_rate",
+    points=2,
+    arg_names=("rate", "lr", "warmup_steps", "total_steps", "min_lr"),
+    cases=_step_cases,
+    reference=_step_at_rate,
+    mistakes=(
+        Mistake(
+            "forgets the warmup: the decay's progress p counts from the end of the warmup, so "
+            "the step is warmup_steps + p (total_steps − warmup_steps)",
+            _safe(lambda *a: _step_at_rate(*a, offset=False)),
+        ),
+        Mistake(
+            "rounds down: at that step the rate is still above `rate`; the first step at or "
+            "below it is the ceiling",
+            _safe(lambda *a: _step_at_rate(*a, rounding=math.floor)),
+        ),
+        Mistake(
+            "ignores min_lr: the cosine runs from lr down to min_lr, so solve "
+            "min_lr + ½ (lr − min_lr)(1 + cos πp) = rate",
+            _safe(lambda rate, lr, w, total, low: _step_at_rate(rate, lr, w, total, 0.0)),
+        ),
+        Mistake(
+            "inverts a straight line: the decay is half a cosine, so p = arccos(2 (rate − "
+            "min_lr)/(lr − min_lr) − 1) / π",
+            _safe(
+                lambda rate, lr, w, total, low: (
+                    w + math.ceil((1 - (rate - low) / (lr - low)) * (total - w) - 1e-9)
+                )
+            ),
+        ),
+    ),
+    rtol=0.0,
+    atol=0.0,
+    hints={"shape": "Return one whole number: the step."},
+)
+
+
+# --- 7.3 search_gap(k, seed) ------------------------------------------------------------------
+
+
+def score(params: dict) -> float:
+    """The objective of 7.3: :func:`companion.tuning.one_important` of the two parameters."""
+    from ..tuning import one_important
+
+    return one_important(params["important"], params["unimportant"])
+
+
+def search_space() -> dict:
+    """The search space of 7.3: both parameters uniform on [0, 1], important first."""
+    from ..tuning import uniform
+
+    return {"important": uniform(0.0, 1.0), "unimportant": uniform(0.0, 1.0)}
+
+
+def _best(result) -> float:
+    return float(np.nanmax(result.scores))
+
+
+def _search_gap(k, seed, *, random_trials=None, sign=1.0):
+    from ..tuning import grid_search, random_search
+
+    grid = grid_search(score, search_space(), k, maximize=True)
+    trials = k * k if random_trials is None else random_trials(k)
+    random = random_search(score, search_space(), trials, seed=seed, maximize=True)
+    return sign * (_best(random) - _best(grid))
+
+
+def _gap_cases() -> list[Case]:
+    return [
+        Case("k = 3, seed 0", (3, 0)),
+        Case("k = 4, seed 1", (4, 1)),
+        Case("k = 5, seed 7", (5, 7)),
+    ]
+
+
+ITEM_7_3 = Item(
+    id="7.3",
+    kind="experiment",
+    function="search_gap",
+    points=2,
+    arg_names=("k", "seed"),
+    cases=_gap_cases,
+    reference=_search_gap,
+    mistakes=(
+        Mistake(
+            "is upside down: return random search's best score minus the grid's",
+            _safe(lambda k, seed: _search_gap(k, seed, sign=-1.0)),
+        ),
+        Mistake(
+            "gives random search only k trials: the same budget as the grid is k² trials",
+            _safe(lambda k, seed: _search_gap(k, seed, random_trials=lambda k: k)),
+        ),
+        Mistake(
+            "gives random search 2k trials: the grid's budget is k · k = k² trials, one per "
+            "point of the k-by-k grid",
+            _safe(lambda k, seed: _search_gap(k, seed, random_trials=lambda k: 2 * k)),
+        ),
+    ),
+    hints={"shape": "Return one number: the difference of the two best scores."},
+)
+
+
+ITEMS = (ITEM_7_1, ITEM_7_2, ITEM_7_3)

@@ -6,7 +6,7 @@ The last cell of each exercise notebook is::
 
 which checks every item of the notebook's exercise and shows, for example::
 
-    3 of 4 items pass (8 of 10 points); item 1.2: looks like the absolute error ...
+    3 of 4 items pass (8 of 10 points); start with item 1.2
       [PASS] 1.1 numerical_gradient: all 3 cases pass
       [FAIL] 1.2 relative_error: looks like the absolute error ...
 
@@ -50,14 +50,15 @@ class Summary:
 
     @property
     def headline(self) -> str:
-        """One line: "3 of 4 items pass (8 of 10 points); item 1.2: what to fix"."""
+        """One line: "3 of 4 items pass (8 of 10 points); start with item 1.2". What to fix
+        is on the item's own line below it, so each message is shown once."""
         text = (
             f"{self.passed} of {len(self.feedback)} items pass "
             f"({self.earned:.3g} of {self.points} points)"
         )
         failing = [f for f in self.feedback if not f.passed]
         if failing:
-            text += f"; item {failing[0].item}: {failing[0].message}"
+            text += f"; start with item {failing[0].item}"
         return text
 
     def __str__(self) -> str:
@@ -90,7 +91,8 @@ def summary(namespace: Mapping[str, Any] | None = None, exercise: int | None = N
     Returns
     -------
     Summary
-        Shown as "3 of 4 items pass (8 of 10 points); item 1.2: ..." and one line per item.
+        Shown as "3 of 4 items pass (8 of 10 points); start with item 1.2" and one line
+        per item, with what to fix.
 
     Raises
     ------
@@ -104,9 +106,14 @@ def summary(namespace: Mapping[str, Any] | None = None, exercise: int | None = N
     ...     return np.polyfit(np.log(hs), np.log(errors), 1)[0]
     >>> report = summary({"convergence_order": convergence_order})
     >>> report.passed, len(report.feedback)
-    (1, 4)
-    >>> print(report.headline)  # doctest: +ELLIPSIS
-    1 of 4 items pass (2 of 10 points); item 1.1: `numerical_gradient` is not defined yet...
+    (1, 5)
+    >>> print(report)  # doctest: +ELLIPSIS
+    1 of 5 items pass (2 of 12 points); start with item 1.1
+      [FAIL] 1.1 numerical_gradient: `numerical_gradient` is not defined yet: run the cell ...
+      [FAIL] 1.2 relative_error: `relative_error` is not defined yet: run the cell ...
+      [PASS] 1.3 convergence_order: all 3 cases pass
+      [FAIL] 1.4 directional_derivative: `directional_derivative` is not defined yet: ...
+      [FAIL] 1.5 best_h: `best_h` is not defined yet: run the cell that defines it
     """
     from . import check
 

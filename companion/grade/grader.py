@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..exercises import ITEMS, Item, Observation, judge
+from ..exercises.core import UNWATCHED
 from . import protocol
 from .sandbox import Child, ChildFailure, Limits, reap_orphans
 from .submissions import (
@@ -50,6 +51,32 @@ _ANSWER_KEY = re.compile(
     r"\bITEMS\b|\.reference\b|\.mistakes\b|\bex\d+\._\w+"
     r"|companion\.exercises\.ex\d+\s+import\s+[^\n#]*\b_\w+"
 )
+
+
+def _names_reference(cells: Sequence[str], item: Item) -> str | None:
+    """A reference implementation of ``item`` that a cell binding the item's function names:
+    ``from companion.gradients import numerical_gradient``, or a ``def numerical_gradient``
+    whose cell mentions ``….numerical_gradient``. A flag for a human only: names can be built
+    in ways no pattern sees (``getattr(module, "numer" + "ical_gradient")``), and other cells
+    may use the companion's functions freely (an experiment does)."""
+    function = re.escape(item.function)
+    binds = re.compile(
+        rf"^\s*{function}\s*=|^\s*(?:async\s+)?def\s+{function}\s*\("
+        rf"|import\s+[^\n#]*\b{function}\b(?!\s+as\b)|\bas\s+{function}\b",
+        re.M,
+    )
+    for source in cells:
+        if not binds.search(source):
+            continue
+        for reference in item.references:
+            name = reference.rpartition(".")[2]
+            if not name[:1].islower():  # a class: experiments use companion's optimizers
+                continue
+            if re.search(
+                rf"\.\s*{re.escape(name)}\b|import\s+[^\n#]*\b{re.escape(name)}\b", source
+            ):
+                return f"`{reference}`"
+    return None
 
 
 def exercises() -> dict[int, list[Item]]:
@@ -111,14 +138,26 @@ def _opaque(type_name: Any) -> object:
     return type(name, (_Opaque,), {})()
 
 
+def _delegated(reply: dict, item: Item) -> tuple[str, ...]:
+    """The reference implementations the child says ran: only names the grader asked about."""
+    uses = reply.get("uses", [])
+    if not isinstance(uses, list):
+        raise protocol.ProtocolError("malformed list of references used")
+    known = {*item.references, UNWATCHED}
+    return tuple(sorted({u for u in uses if isinstance(u, str) and u in known}))
+
+
 def _observation(reply: dict, item: Item, args: tuple) -> Observation:
     """Rebuild an Observation from the child's reply, checking every part (untrusted)."""
+    delegated = _delegated(reply, item)
     error = reply.get("error")
     if error is not None:
         if not isinstance(error, dict):
             raise protocol.ProtocolError("malformed error report")
         kind = re.sub(r"\W", "_", str(error.get("type", "Exception")))[:100] or "Exception"
-        return Observation(error_type=kind, error=str(error.get("message", ""))[:2000])
+        return Observation(
+            error_type=kind, error=str(error.get("message", ""))[:2000], delegated=delegated
+        )
     returned = reply.get("returned")
     if not isinstance(returned, dict):
         raise protocol.ProtocolError("a call's reply has no returned value")
@@ -139,7 +178,7 @@ def _observation(reply: dict, item: Item, args: tuple) -> Observation:
             )
             if changed:
                 mutated.append(name)
-    return Observation(returned=value, mutated=tuple(mutated))
+    return Observation(returned=value, mutated=tuple(mutated), delegated=delegated)
 
 
 def _defining_cells(notebook: Notebook, function: str) -> list[int]:
@@ -309,9 +348,10 @@ class _Session:
             deadline, notebook_limit = self._until(self.limits.call_timeout)
             doing = f"calling {item.function} on {case.label}"
             try:
-                reply = child.request(
-                    {"op": "call", "function": item.function, "args": args}, deadline, doing
-                )
+                request = {"op": "call", "function": item.function, "args": args}
+                if item.references:
+                    request["watch"] = list(item.references)
+                reply = child.request(request, deadline, doing)
                 if reply.get("status") == "missing":
                     return _zero(item, _missing(item, reply, self.notebook, self.cells))
                 if reply.get("status") != "done":
@@ -344,7 +384,10 @@ class _Session:
             )
         finally:
             self.timing["judge_s"] += time.perf_counter() - judged
-        return _item_result(item, feedback.score, feedback.message, feedback.case_messages)
+        result = _item_result(item, feedback.score, feedback.message, feedback.case_messages)
+        if feedback.flag:
+            result["flag"] = feedback.flag
+        return result
 
 
 def empty_report(
@@ -439,6 +482,17 @@ def grade_submission(
         for number, source in notebook.code_cells
     ]
     code = "\n".join(source for _, source in notebook.code_cells)
+    for result in report["items"]:
+        if result.get("flag"):
+            report["flags"].append(f"item {result['id']} `{result['function']}` {result['flag']}")
+    for item in items:
+        if item.id not in {r["id"] for r in report["items"] if r.get("flag")}:
+            named = _names_reference([source for _, source in notebook.code_cells], item)
+            if named:
+                report["flags"].append(
+                    f"item {item.id}: the code names the course's own {named}; the grader did "
+                    "not see it called while grading, but read it to be sure"
+                )
     if _ANSWER_KEY.search(code):
         report["flags"].append(
             "the code refers to the exercises' answer key (ITEMS, .reference, .mistakes or a "

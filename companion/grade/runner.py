@@ -10,7 +10,9 @@ answers on ``REPLY_FD`` (see :mod:`companion.grade.protocol`):
   ``summary(...)`` is skipped.
 - ``{"op": "call", "function": name, "args": [...]}``: call the notebook's function on the
   arguments and describe what happened: the returned value, or the exception, and the
-  array arguments as they are afterwards (the grader compares them with the originals).
+  array arguments as they are afterwards (the grader compares them with the originals),
+  and which of the course's reference implementations named in ``watch`` ran during the
+  call (:func:`companion.exercises.core.watched_call`).
 
 This process holds no expected value, no reference answer and no score, so nothing a
 submission does here — patching NumPy, replacing ``check``, inspecting the caller's frames,
@@ -125,9 +127,13 @@ class Driver:
     """Reads requests, runs them, writes replies. One per sandboxed process."""
 
     def __init__(self, cmd_fd: int, reply_fd: int) -> None:
+        from companion.exercises.core import watched_call
+
         from . import protocol
 
         self.protocol = protocol
+        # bound before any cell runs: a cell that replaces the module's function changes nothing
+        self.watched_call = watched_call
         self.cmd_fd, self.reply_fd = cmd_fd, reply_fd
         self.buffer = bytearray()
         self.namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
@@ -164,19 +170,21 @@ class Driver:
             _flush()
         return {"status": "ok"}
 
-    def call(self, name: str, encoded_args: list) -> dict:
+    def call(self, name: str, encoded_args: list, watch: list | None = None) -> dict:
         function = self.namespace.get(name, _MISSING)
         if function is _MISSING:
             return {"status": "missing", "what": "undefined"}
         if not callable(function):
             return {"status": "missing", "what": "not_callable", "type": type(function).__name__}
         args = [self.protocol.decode_arg(a) for a in encoded_args]
+        references = [str(w) for w in watch or []]
         try:
-            returned = function(*args)
-        except BaseException as error:  # the learner's exception is data here
-            _flush()
-            return {"status": "done", "error": _error(error)}
+            returned, error, used = self.watched_call(function, args, references)
+        except BaseException as raised:  # SystemExit and the like: data too
+            returned, error, used = None, raised, ()
         _flush()
+        if error is not None:
+            return {"status": "done", "error": _error(error), "uses": list(used)}
         import numpy as np
 
         after = [self.protocol.encode_array(a) if isinstance(a, np.ndarray) else None for a in args]
@@ -184,6 +192,7 @@ class Driver:
             "status": "done",
             "returned": self.protocol.describe_value(returned),
             "after": after,
+            "uses": list(used),
         }
 
     def serve(self) -> None:
@@ -195,7 +204,7 @@ class Driver:
             if message.get("op") == "cell":
                 reply = self.run_cell(message["index"], message["code"])
             elif message.get("op") == "call":
-                reply = self.call(message["function"], message["args"])
+                reply = self.call(message["function"], message["args"], message.get("watch"))
             else:
                 reply = {"status": "unknown-op"}
             reply["seq"] = message.get("seq")

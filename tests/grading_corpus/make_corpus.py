@@ -252,6 +252,18 @@ def build() -> None:
     )
     ex3 = replace(ex3, "linear_grad_b", "def linear_grad_b(grad_out):\n    return grad_out.mean(0)")
     write(ex3, "victor/03_backpropagation.ipynb")
+    rebound = replace(  # the course's own functions re-bound, directly and through a lambda
+        stubs(EX1),
+        "numerical_gradient",
+        "import companion.gradients\n\nnumerical_gradient = companion.gradients.numerical_gradient",
+    )
+    rebound = replace(
+        rebound,
+        "relative_error",
+        "from companion import gradients\n\n"
+        "relative_error = lambda a, b: gradients.relative_error(a, b)  # noqa: E731",
+    )
+    write(rebound, "yvonne_01_gradients.ipynb")
     notes = nbformat.v4.new_notebook()
     notes.cells = [nbformat.v4.new_markdown_cell("My notes"), nbformat.v4.new_code_cell("x = 1")]
     notes.cells[0].id, notes.cells[1].id = "notes", "code"
