@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import positive_number
+from ._validate import as_rng, positive_number
 
 TINY = float(np.finfo(np.float64).tiny)
 
@@ -191,6 +191,6 @@ def coordinates(
             raise TypeError(f"num_checks must be an int; got {type(num_checks).__name__}")
         if not 1 <= num_checks <= x.size:
             raise ValueError(f"num_checks must be between 1 and x.size={x.size}; got {num_checks}")
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed)
         flat_indices = np.sort(rng.choice(x.size, size=int(num_checks), replace=False))
     return [tuple(int(j) for j in np.unravel_index(k, x.shape)) for k in flat_indices]

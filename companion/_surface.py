@@ -70,7 +70,10 @@ class Surface:
         self.min_value = float(np.min(self._value(self.minima)))
 
     def _points(self, theta: object) -> np.ndarray:
-        points = np.asarray(theta, dtype=np.float64)
+        try:  # not finite is allowed: a descent that overflowed asks for J there (inf or nan)
+            points = np.asarray(theta, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"theta must be an array of numbers; got {theta!r:.60}") from error
         if points.ndim == 0 or points.shape[-1] != self.dim:
             raise ValueError(
                 f"theta must have shape ({self.dim},) or (..., {self.dim}) for the {self.name} "
@@ -79,7 +82,10 @@ class Surface:
         return points
 
     def f(self, theta: np.ndarray) -> float | np.ndarray:
-        """:math:`J(\\theta)`: a float for one point, an array for many (last axis: coordinates)."""
+        """:math:`J(\\theta)`: a float for one point, an array for many (last axis: coordinates).
+
+        Far from the minima the value may overflow to ``inf``, and a non-finite ``theta``
+        gives a non-finite value: that is how a descent that diverges is seen."""
         value = self._value(self._points(theta))
         return float(value) if np.ndim(value) == 0 else value
 

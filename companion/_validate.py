@@ -103,10 +103,10 @@ def finite_real(value: object, name: str) -> float:
 def float_dtype(dtype: object, name: str = "dtype") -> type:
     """Return ``dtype`` as numpy.float32 or numpy.float64, or raise a TypeError naming it."""
     try:
-        resolved = np.dtype(dtype)
+        resolved = None if dtype is None else np.dtype(dtype)
     except TypeError:
         resolved = None
-    if dtype is None or resolved not in FLOAT_DTYPES:
+    if resolved is None or not any(resolved == d for d in FLOAT_DTYPES):
         raise TypeError(f"{name} must be numpy.float64 or numpy.float32; got {dtype!r}")
     return resolved.type
 
@@ -120,3 +120,26 @@ def safe_mean(values: np.ndarray) -> float:
     if np.isfinite(mean) or values.size == 0:
         return mean
     return float(np.sum(values / values.size))
+
+
+def as_rng(seed: object, name: str = "seed") -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, with an error naming ``name`` for a bad seed."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as error:
+        kind = ValueError if isinstance(seed, numbers.Integral) else TypeError
+        raise kind(
+            f"{name} must be None, a non-negative integer or a numpy.random.Generator; "
+            f"got {seed!r:.60}"
+        ) from error
+
+
+def as_array(value: object, name: str) -> np.ndarray:
+    """``numpy.asarray(value)``, with a TypeError naming ``name`` where that fails (ragged
+    lists and the like)."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array; got {type(value).__name__}") from error

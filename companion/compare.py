@@ -45,7 +45,7 @@ import numpy as np
 
 from . import _comparison
 from ._comparison import Comparison, LRSweep, Runs, Spread
-from ._validate import as_float_array
+from ._validate import as_float_array, as_rng
 from .data import _endless
 from .losses import softmax_cross_entropy
 from .training import evaluate, fit
@@ -303,7 +303,7 @@ def time_steps(
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
     # as many epochs of shuffled mini-batches as it takes
-    stream = _endless(arrays["X_train"], arrays["y_train"], batch_size, np.random.default_rng(seed))
+    stream = _endless(arrays["X_train"], arrays["y_train"], batch_size, as_rng(seed))
     batches = list(itertools.islice(stream, steps))
     trainees = {}
     for name, make_optimizer in optimizers.items():

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, nonnegative_number, positive_number
+from ._validate import as_float_array, finite_real, nonnegative_number, positive_number
 
 __all__ = ["STATUSES", "DescentResult", "descend", "gradient_descent", "linear_rate"]
 
@@ -325,7 +325,11 @@ def linear_rate(errors: np.ndarray, tail: float = 0.5) -> float:
     >>> round(linear_rate(3.0 * 0.9 ** np.arange(50)), 12)
     0.9
     """
-    errors = np.asarray(errors, dtype=np.float64)
+    try:
+        errors = np.asarray(errors, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"errors must be a sequence of numbers; got {errors!r:.60}") from error
+    tail = finite_real(tail, "tail")
     if errors.ndim != 1:
         raise ValueError(f"errors must be a 1-D sequence; got shape {errors.shape}")
     if not 0 < tail <= 1:

@@ -35,7 +35,7 @@ import numpy as np
 
 from ._layer_check import check_layer, numerical_param_grads
 from ._network import flatten, network_arrays, usable
-from ._validate import as_float_array, positive_int
+from ._validate import as_float_array, as_rng, positive_int
 
 __all__ = [
     "ACTIVATIONS",
@@ -105,7 +105,7 @@ def init_weights(
     fan_out = positive_int(fan_out, "fan_out")
     init = _check_init(init)
     dtype = _check_dtype(dtype)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     if init == "zeros":
         weights = np.zeros((fan_in, fan_out))
     elif init == "xavier":
@@ -471,7 +471,7 @@ def mlp(
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     layers: list[Layer] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         if i > 0:

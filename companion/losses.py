@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, safe_mean
+from ._validate import as_array, as_float_array, safe_mean
 
 __all__ = ["hinge_loss", "log_softmax", "mse", "softmax", "softmax_cross_entropy"]
 
@@ -272,7 +272,7 @@ def hinge_loss(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarra
         raise ValueError(
             f"scores must have shape (B,) or (B, 1), one score per example; got {scores.shape}"
         )
-    labels = np.asarray(labels)
+    labels = as_array(labels, "labels")
     if labels.shape != (scores.shape[0],):
         raise ValueError(
             f"labels must have shape ({scores.shape[0]},), one label per score; got {labels.shape}"

@@ -109,13 +109,15 @@ def color(name: str) -> str:
 
     Raises
     ------
-    KeyError
+    ValueError
         If the name has no colour yet (add it to :data:`COLORS`).
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'adam'; got {type(name).__name__}")
     try:
         return COLORS[name]
     except KeyError:
-        raise KeyError(f"no colour for {name!r}; known names: {sorted(COLORS)}") from None
+        raise ValueError(f"no colour for name {name!r}; known names: {sorted(COLORS)}") from None
 
 
 # --- Chapter 2: contour plots with paths, loss curves on a log scale -------------------------

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, as_rng
 
 __all__ = [
     "HousingData",
@@ -92,7 +92,7 @@ def make_housing(n: int = 200, seed: int | np.random.Generator | None = 0) -> Ho
     """
     if int(n) < 2:
         raise ValueError(f"n must be at least 2; got {n!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     n = int(n)
     area = np.clip(rng.normal(110.0, 35.0, n), 30.0, 300.0)
     rooms = np.clip(np.round(area / 28.0 + rng.normal(0.0, 0.7, n)), 1.0, 9.0)
@@ -230,7 +230,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     >>> sigmoid(np.array([-800.0, 0.0, 800.0]))
     array([0. , 0.5, 1. ])
     """
-    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+    z = as_float_array(z, "z", allow_int=True).astype(np.float64, copy=False)
+    return np.exp(-np.logaddexp(0.0, -z))
 
 
 def logistic(

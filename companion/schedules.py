@@ -269,6 +269,9 @@ def sequential(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Sche
     >>> warm_then_decay(np.array([0, 5, 10, 55, 100]))
     array([0. , 0.5, 1. , 0.5, 0. ])
     """
+    for value, name in ((schedules, "schedules"), (boundaries, "boundaries")):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"{name} must be a list; got {type(value).__name__} {value!r:.60}")
     schedules = list(schedules)
     boundaries = [_count(b, "each boundary") for b in boundaries]
     if not schedules or not all(callable(s) for s in schedules):
