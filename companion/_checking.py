@@ -33,7 +33,10 @@ def evaluate(f: Callable, x: np.ndarray) -> float:
         raise TypeError(f"f must return a real scalar; got {type(value).__name__}")
     value = float(value)
     if not np.isfinite(value):
-        raise ValueError(f"f returned {value} (not finite) at a point near x")
+        raise ValueError(
+            f"f returned {value} (not finite) at a point near x (x ± h along one axis: a "
+            "smaller step h may help)"
+        )
     return value
 
 

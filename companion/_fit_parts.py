@@ -255,6 +255,18 @@ def check_schedule(schedule: object, opt: Any) -> None:
         )
 
 
+def scheduled_lr(schedule: Callable[[int], float], step: int) -> float:
+    """The rate ``schedule(step)``, which must be a finite number of at least 0."""
+    lr = schedule(step)
+    if isinstance(lr, np.ndarray) and lr.shape == ():
+        lr = lr[()]
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (numbers.Real, np.number)):
+        raise TypeError(f"schedule must return a number (the rate); got {type(lr).__name__}")
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"schedule must return a finite lr of at least 0; got {lr!r}")
+    return float(lr)
+
+
 def make_optimizer(optimizer: Any, lr: float | None, params: list[np.ndarray]) -> Any:
     """Plain SGD from ``lr``, an optimizer instance, or an optimizer built by a factory."""
     if optimizer is None:

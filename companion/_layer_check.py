@@ -131,6 +131,10 @@ def numerical_param_grads(
     >>> all(np.allclose(n, g) for n, g in zip(numerical, layer.grads))
     True
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of no arguments that returns the loss; got {f!r}")
+    if isinstance(params, np.ndarray) or not all(isinstance(p, np.ndarray) for p in params):
+        raise TypeError("params must be a list of numpy arrays, such as model.params")
     grads = []
     for param in params:
         saved = param.copy()

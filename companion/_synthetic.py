@@ -128,7 +128,13 @@ def linear_regression(
     rng = as_rng(seed)
     covariance = np.full((d, d), float(correlation)) + (1.0 - correlation) * np.eye(d)
     X = rng.standard_normal((n, d)) @ np.linalg.cholesky(covariance).T
-    y = X @ theta + noise * rng.standard_normal(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = X @ theta + noise * rng.standard_normal(n)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(
+            f"noise = {noise:g} and theta_true = {theta.tolist()} are too large: the targets "
+            "overflow"
+        )
     theta_star = np.linalg.lstsq(X, y, rcond=None)[0]
     residual = X @ theta_star - y
     min_loss = float(residual @ residual) / (2 * n)

@@ -143,3 +143,17 @@ def as_array(value: object, name: str) -> np.ndarray:
         return np.asarray(value)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be an array; got {type(value).__name__}") from error
+
+
+def real_array(value: object, name: str) -> np.ndarray:
+    """``value`` as a float64 array of real numbers (NaN and inf allowed), or a TypeError naming
+    ``name`` (strings, complex numbers, None, ragged lists)."""
+    try:
+        array = np.asarray(value)
+        if array.dtype == bool or not (
+            np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+        ):
+            raise TypeError(array.dtype)
+        return array.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be real numbers; got {value!r:.60}") from error

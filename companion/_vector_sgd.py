@@ -122,7 +122,11 @@ def minibatch_sgd(
     >>> bool(data.loss(run.path[-1]) - data.min_loss < 1e-2)
     True
     """
+    if not callable(grad):
+        raise TypeError(f"grad must be a function grad(theta, X_batch, y_batch); got {grad!r}")
     theta = as_float_array(theta0, "theta0", allow_int=True).astype(np.float64).copy()
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta0 must be a vector, shape (d,); got shape {theta.shape}")
     X, y = np.asarray(X), np.asarray(y)
     lr = positive_number(lr, "lr")
     epochs = positive_int(epochs, "epochs")
@@ -253,6 +257,8 @@ def gradient_noise(
     array([1., 1., 1.])
     """
     n = positive_int(n, "n")
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        raise TypeError(f"batch_sizes must be a list of integers; got {batch_sizes!r:.60}")
     sizes = np.array([positive_int(b, "batch_sizes[i]") for b in batch_sizes], dtype=np.int64)
     if sizes.size == 0 or sizes.max() >= n:
         raise ValueError(f"batch_sizes must be between 1 and n - 1 = {n - 1}; got {sizes.tolist()}")

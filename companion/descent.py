@@ -210,6 +210,8 @@ def descend(
     grad = _check_callable(grad, "grad")
     update = _check_callable(update, "update")
     x0 = as_float_array(x0, "x0", allow_int=True)
+    if x0.size == 0:
+        raise ValueError(f"x0 must have at least one coordinate; got shape {x0.shape}")
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
     tol = nonnegative_number(tol, "tol")

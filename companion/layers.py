@@ -466,10 +466,12 @@ def mlp(
     >>> len(model), model.param_names[:2]
     (5, ('0.W', '0.b'))
     """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of layer widths, e.g. [2, 16, 3]; got {sizes!r:.60}")
     sizes = [positive_int(s, "sizes[i]") for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
     rng = as_rng(seed)
     layers: list[Layer] = []

@@ -275,7 +275,8 @@ def hinge_loss(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarra
     labels = as_array(labels, "labels")
     if labels.shape != (scores.shape[0],):
         raise ValueError(
-            f"labels must have shape ({scores.shape[0]},), one label per score; got {labels.shape}"
+            f"labels must have shape ({scores.shape[0]},), one label per score in scores; got "
+            f"{labels.shape}"
         )
     if not np.isin(labels, (-1, 1)).all():
         raise ValueError(

@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, as_rng
+from ._validate import as_float_array, as_rng, positive_int
+from .data import _mean_and_std_without_overflow
 
 __all__ = [
     "HousingData",
@@ -145,10 +146,18 @@ def standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
            [ 1.,  1.]])
     """
     X = _design(X)
-    mean, std = X.mean(axis=0), X.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = X.mean(axis=0), X.std(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
+        mean, std = _mean_and_std_without_overflow(X)
     if np.any(std == 0):
         raise ValueError(f"X has constant columns {np.flatnonzero(std == 0).tolist()}")
-    return (X - mean) / std, mean, std
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardized = (X - mean) / std
+    if not np.all(np.isfinite(standardized)):  # X - mean overflowed: scale X first
+        c = np.max(np.abs(X), axis=0)
+        standardized = (X / c - mean / c) / (std / c)
+    return standardized, mean, std
 
 
 def whiten(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -297,7 +306,7 @@ def logistic_newton(X: np.ndarray, y: np.ndarray, steps: int = 30) -> np.ndarray
     X, y = _design(X), _targets(y, X)
     _, grad = logistic(X, y)
     theta = np.zeros(X.shape[1])
-    for _ in range(int(steps)):
+    for _ in range(positive_int(steps, "steps")):
         p = sigmoid(X @ theta)
         hessian = X.T @ (X * (p * (1 - p))[:, None]) / len(X)
         theta = theta - np.linalg.solve(hessian, grad(theta))

@@ -142,6 +142,8 @@ def newton(
     >>> run.steps, run.status, run.x
     (1, 'converged', array([ 1., -1.]))
     """
+    if not callable(hessian):
+        raise TypeError(f"hessian must be a function of theta; got {hessian!r}")
     return _iterate(
         f,
         grad,
@@ -282,6 +284,8 @@ def conjugate_gradient(
     if not callable(hvp):
         raise TypeError(f"hvp must be a function hvp(theta, v) -> H v; got {hvp!r}")
     x0 = as_float_array(x0, "x0", allow_int=True).astype(np.float64)
+    if x0.size == 0:
+        raise ValueError(f"x0 must have at least one coordinate; got shape {x0.shape}")
     if steps is None:
         steps = x0.size
     memory: dict[str, np.ndarray] = {}  # the previous gradient and direction

@@ -262,7 +262,7 @@ def parabola(L: float = 1.0, center: float = 0.0) -> Quadratic:
     (2.0, array([4.]), 0.5)
     """
     L = positive_number(L, "L")
-    c = float(center)
+    c, L = finite_real(center, "center"), positive_number(L, "L")
     p = Quadratic([[L]], center=[c], name="parabola", bounds=((c - 2.0, c + 2.0),), start=[c + 1.5])
     p.formula = rf"\tfrac{{{L:g}}}{{2}}\,\theta^2"
     return p

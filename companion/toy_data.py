@@ -66,5 +66,7 @@ def spirals(
     radius = np.tile(np.linspace(0.0, 1.0, n), classes)
     labels = np.repeat(np.arange(classes), n)
     angle = 4 * radius + 2 * np.pi * labels / classes + noise * rng.standard_normal(n * classes)
+    if not np.all(np.isfinite(angle)):
+        raise ValueError(f"noise is too large to draw angles from; got {noise!r}")
     x = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
     return x, labels.astype(np.int64)

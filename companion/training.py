@@ -48,9 +48,9 @@ from ._fit_parts import (
     loss_and_gradient,
     make_optimizer,
     restore,
+    scheduled_lr,
 )
 from ._validate import (
-    as_float_array,
     as_rng,
     finite_nonnegative_number,
     positive_int,
@@ -132,12 +132,15 @@ def regularization(
     if not all(isinstance(p, np.ndarray) for p in params):
         raise TypeError("params must be a list of numpy arrays, such as model.params")
     value, grads = 0.0, []
-    for p in params:
-        if p.ndim < 2:
-            grads.append(np.zeros_like(p))
-            continue
-        value += 0.5 * l2 * float(np.sum(p * p)) + l1 * float(np.sum(np.abs(p)))
-        grads.append(l2 * p + l1 * np.sign(p))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        for p in params:
+            if p.ndim < 2:
+                grads.append(np.zeros_like(p))
+                continue
+            value += 0.5 * l2 * float(np.sum(p * p)) + l1 * float(np.sum(np.abs(p)))
+            grads.append(l2 * p + l1 * np.sign(p))
+    if not (np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads)):
+        raise ValueError(f"the penalty overflows: l2 = {l2:g} and l1 = {l1:g} are too large")
     return value, grads
 
 
@@ -197,7 +200,8 @@ def evaluate(
     (1.0986, 0.5)
     """
     model, loss = check_model(model), check_loss(loss)
-    outputs = forward(model, as_float_array(X, "X", allow_int=True))
+    X, y, _ = check_data(X, y, None)
+    outputs = forward(model, X)
     value, _ = call_loss(loss, outputs, y)
     return float(value), accuracy(outputs, y)
 
@@ -216,7 +220,8 @@ def model_gradient(
     (17,)
     """
     model, loss = check_model(model), check_loss(loss)
-    outputs = forward(model, as_float_array(X, "X", allow_int=True))
+    X, y, _ = check_data(X, y, None)
+    outputs = forward(model, X)
     _, grad_out = call_loss(loss, outputs, y)
     model.backward(grad_out)
     return np.concatenate([g.ravel() for g in model.grads])
@@ -368,7 +373,7 @@ def fit(
                 if blew_up(step):
                     break
                 if schedule is not None:  # the rate of step k = 0, 1, 2, ...
-                    set_lr(opt, schedule(record.steps_taken))
+                    set_lr(opt, scheduled_lr(schedule, record.steps_taken))
                 opt.step(model.grads)  # the update, in place
                 record.step(step)
 

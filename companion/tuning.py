@@ -216,7 +216,9 @@ def lr_range_test(
         raise TypeError(f"optimizer must build an optimizer with param_groups; got {opt!r}")
 
     rng = as_rng(seed)
-    rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
+    with np.errstate(over="ignore"):  # max_lr / min_lr may overflow: go by logarithms
+        rates = np.exp(np.linspace(math.log(min_lr), math.log(max_lr), steps))
+    rates = np.clip(rates, min_lr, max_lr)
     saved = [p.copy() for p in params]
     lrs, losses, smoothed = [], [], []
     average, best = 0.0, math.inf
@@ -279,6 +281,9 @@ def one_important(
     """
     x = as_float_array(important, "important", allow_int=True).astype(np.float64)
     y = as_float_array(unimportant, "unimportant", allow_int=True).astype(np.float64)
+    for values, name in ((x, "important"), (y, "unimportant")):
+        if np.any((values < 0) | (values > 1)):
+            raise ValueError(f"{name} must lie in [0, 1]; got {values.ravel()[:3].tolist()}")
     peak, width = finite_real(peak, "peak"), positive_number(width, "width")
     value = np.exp(-((x - peak) ** 2) / (2 * width**2)) + 0.1 * (1 - (y - 0.5) ** 2)
     return float(value) if value.ndim == 0 else value
