@@ -182,7 +182,7 @@ def _mse_without_overflow(pred: np.ndarray, target: np.ndarray) -> tuple[float, 
     half = pred.astype(np.float64) / 2 - target.astype(np.float64) / 2  # never overflows
     s = float(np.max(np.abs(half)))
     with np.errstate(over="ignore"):
-        value = 4 * s * s * float(np.mean((half / s) ** 2))
+        value = 4 * s * (s * float(np.mean((half / s) ** 2)))
         grad = ((4 / pred.size) * half).astype(pred.dtype)
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
         raise ValueError(
