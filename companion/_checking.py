@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_rng, positive_number
+from ._validate import as_rng, positive_number, returned_array
 
 TINY = float(np.finfo(np.float64).tiny)
 
@@ -168,16 +168,7 @@ def check_thresholds(thresholds: object, default: tuple[float, float]) -> tuple[
 
 def check_gradient(value: object, x: np.ndarray) -> np.ndarray:
     """``grad_f``'s answer as an array shaped like ``x`` with finite values, or a named error."""
-    try:
-        gradient = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"grad_f must return an array of numbers shaped like x; got {type(value).__name__}"
-        ) from error
-    if gradient.shape != x.shape:
-        raise ValueError(
-            f"grad_f must return an array shaped like x {x.shape}; got {gradient.shape}"
-        )
+    gradient = returned_array(value, x, "grad_f", "x")
     if not np.all(np.isfinite(gradient)):
         raise ValueError("grad_f returned non-finite values")
     return gradient

@@ -157,3 +157,22 @@ def real_array(value: object, name: str) -> np.ndarray:
         return array.astype(np.float64, copy=False)
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name} must be real numbers; got {value!r:.60}") from error
+
+
+def returned_array(
+    value: object, like: np.ndarray, name: str, like_name: str, dtype: object = np.float64
+) -> np.ndarray:
+    """What a user's function ``name`` returned, as an array of ``dtype`` shaped like ``like``
+    (called ``like_name`` in the message), or a named error."""
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must return an array of numbers shaped like {like_name}; got "
+            f"{type(value).__name__} {value!r:.60}"
+        ) from error
+    if array.shape != like.shape:
+        raise ValueError(
+            f"{name} must return an array shaped like {like_name} {like.shape}; got {array.shape}"
+        )
+    return array

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, finite_real, nonnegative_number, positive_number
+from ._validate import (
+    as_float_array,
+    finite_real,
+    nonnegative_number,
+    positive_number,
+    returned_array,
+)
 
 __all__ = ["STATUSES", "DescentResult", "descend", "gradient_descent", "linear_rate"]
 
@@ -274,16 +280,7 @@ def _loss_at(f: Callable, theta: np.ndarray) -> float:
 
 def _gradient_at(grad: Callable, theta: np.ndarray) -> np.ndarray:
     """``grad(theta)`` as an array shaped like ``theta``, or a named error."""
-    value = grad(theta)
-    try:
-        g = np.asarray(value, dtype=theta.dtype)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"grad must return an array of numbers; got {type(value).__name__} {value!r:.60}"
-        ) from error
-    if g.shape != theta.shape:
-        raise ValueError(f"grad must return an array shaped like x0 {theta.shape}; got {g.shape}")
-    return g
+    return returned_array(grad(theta), theta, "grad", "x0", dtype=theta.dtype)
 
 
 def _next_point(update: Callable, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
