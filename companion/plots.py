@@ -128,7 +128,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ._validate import finite_real, positive_int, positive_number  # noqa: E402
+from ._validate import finite_nonnegative_number, finite_real, positive_int  # noqa: E402
 
 __all__ += ["contour_levels", "plot_contour_path", "plot_losses"]
 
@@ -215,7 +215,8 @@ def plot_contour_path(
     list of matplotlib.lines.Line2D
         The path lines, in order.
     """
-    levels, markersize = positive_int(levels, "levels"), positive_number(markersize, "markersize")
+    levels = positive_int(levels, "levels")
+    markersize = finite_nonnegative_number(markersize, "markersize")
     if isinstance(paths, np.ndarray) or hasattr(paths, "path"):
         paths = [paths]
     _check_styles(ax, paths, labels, colors)
