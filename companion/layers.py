@@ -124,6 +124,9 @@ class Layer:
     """
 
     param_names: tuple[str, ...] = ()
+    #: Training mode (the start) or evaluation mode; only normalization layers behave
+    #: differently (see :mod:`companion.normalization`).
+    training: bool = True
 
     def __init__(self) -> None:
         self.params: list[np.ndarray] = []
@@ -133,6 +136,18 @@ class Layer:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
+
+    def train(self, mode: bool = True) -> Layer:
+        """Switch to training mode (or, with ``mode=False``, evaluation), this layer and every
+        layer inside it, as PyTorch's ``module.train()`` does; returns the layer."""
+        self.training = bool(mode)
+        for layer in getattr(self, "layers", ()):
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Layer:
+        """Switch to evaluation mode: ``train(False)``."""
+        return self.train(False)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

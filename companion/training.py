@@ -57,6 +57,7 @@ from ._validate import (
     positive_number,
 )
 from ._vector_sgd import GradientNoise, SGDRun, gradient_noise, minibatch_sgd
+from .clipping import clip_grad_norm
 from .data import minibatches, num_batches
 from .losses import softmax_cross_entropy
 from .schedules import set_lr
@@ -249,6 +250,7 @@ def fit(
     min_delta: float = 0.0,
     restore_best: bool = True,
     blowup: float = 1e6,
+    max_grad_norm: float | None = None,
     seed: int | np.random.Generator | None = None,
     progress: bool | None = None,
 ) -> History:
@@ -258,7 +260,8 @@ def fit(
     ``batch_size`` (the last one partial if needed). For each batch: forward pass, loss,
     backward pass, penalty gradients added, one optimizer step. At the end of each epoch the
     model is evaluated on the whole training set (loss, accuracy, full gradient norm) and on
-    the validation set.
+    the validation set, in evaluation mode (``model.eval()``, for a model that has one:
+    BatchNorm then uses its running statistics), and put back into training mode.
 
     The objective is the mean data loss plus the penalty of :func:`regularization`,
 
@@ -312,6 +315,10 @@ def fit(
     restore_best : bool, default True
         With early stopping, end with the best epoch's weights.
     blowup : float, default 1e6
+    max_grad_norm : float, optional
+        Clip the gradient before every step so that its total 2-norm is at most this
+        (:func:`companion.clipping.clip_grad_norm`, Chapter 9). The recorded gradient norms
+        are the ones before clipping.
     seed : int or numpy.random.Generator, optional
         Makes the order of the examples reproducible.
     progress : bool, optional
@@ -356,6 +363,8 @@ def fit(
     l2, l1 = finite_nonnegative_number(l2, "l2"), finite_nonnegative_number(l1, "l1")
     min_delta = finite_nonnegative_number(min_delta, "min_delta")
     blew_up = BlowUp(positive_number(blowup, "blowup"))
+    if max_grad_norm is not None:
+        max_grad_norm = positive_number(max_grad_norm, "max_grad_norm")
     loss = check_loss(loss)
     num_batches(len(X), batch_size)  # checks batch_size
     opt = make_optimizer(optimizer, lr, model.params)
@@ -372,16 +381,24 @@ def fit(
                 step = loss_and_gradient(model, loss, X_batch, y_batch, l2, l1)
                 if blew_up(step):
                     break
+                if max_grad_norm is not None:
+                    clip_grad_norm(model.grads, max_grad_norm)
                 if schedule is not None:  # the rate of step k = 0, 1, 2, ...
                     set_lr(opt, scheduled_lr(schedule, record.steps_taken))
                 opt.step(model.grads)  # the update, in place
                 record.step(step)
 
-            # The end of the epoch: the whole training set, then the validation set.
+            # The end of the epoch: the whole training set, then the validation set, in
+            # evaluation mode (BatchNorm then uses, and does not update, its running statistics)
+            mode = getattr(model, "training", None)
+            if mode is not None:
+                model.eval()
             train = None if blew_up.tripped else loss_and_gradient(model, loss, X, y, l2, l1)
             val = None
             if train is not None and validation is not None:
                 val = loss_and_accuracy(model, *validation, loss, accuracy)
+            if mode is not None:
+                model.train(mode)
             if train is None or (validation is not None and val is None):
                 restore(model.params, start_weights)
                 status, message = "diverged", diverged_message(epoch, record.steps_taken + 1)
