@@ -224,3 +224,11 @@ def returned_array(
             f"{name} must return an array shaped like {like_name} {like.shape}; got {array.shape}"
         )
     return array
+
+
+def one_of(value: object, options: tuple, name: str) -> object:
+    """Return ``value`` if it is one of ``options`` (strings, compared as such), or raise a
+    ValueError naming ``name`` and the options."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value
