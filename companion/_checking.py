@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import positive_number
+from ._validate import as_rng, positive_number, returned_array
 
 TINY = float(np.finfo(np.float64).tiny)
 
@@ -33,7 +33,10 @@ def evaluate(f: Callable, x: np.ndarray) -> float:
         raise TypeError(f"f must return a real scalar; got {type(value).__name__}")
     value = float(value)
     if not np.isfinite(value):
-        raise ValueError(f"f returned {value} (not finite) at a point near x")
+        raise ValueError(
+            f"f returned {value} (not finite) at a point near x (x ± h along one axis: a "
+            "smaller step h may help)"
+        )
     return value
 
 
@@ -165,16 +168,7 @@ def check_thresholds(thresholds: object, default: tuple[float, float]) -> tuple[
 
 def check_gradient(value: object, x: np.ndarray) -> np.ndarray:
     """``grad_f``'s answer as an array shaped like ``x`` with finite values, or a named error."""
-    try:
-        gradient = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"grad_f must return an array of numbers shaped like x; got {type(value).__name__}"
-        ) from error
-    if gradient.shape != x.shape:
-        raise ValueError(
-            f"grad_f must return an array shaped like x {x.shape}; got {gradient.shape}"
-        )
+    gradient = returned_array(value, x, "grad_f", "x")
     if not np.all(np.isfinite(gradient)):
         raise ValueError("grad_f returned non-finite values")
     return gradient
@@ -191,6 +185,6 @@ def coordinates(
             raise TypeError(f"num_checks must be an int; got {type(num_checks).__name__}")
         if not 1 <= num_checks <= x.size:
             raise ValueError(f"num_checks must be between 1 and x.size={x.size}; got {num_checks}")
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed)
         flat_indices = np.sort(rng.choice(x.size, size=int(num_checks), replace=False))
     return [tuple(int(j) for j in np.unravel_index(k, x.shape)) for k in flat_indices]

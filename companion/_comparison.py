@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validate import real_array
 from .training import History
 
 __all__ = ["CURVES", "Comparison", "LRSweep", "Runs", "Spread"]
@@ -53,7 +54,7 @@ class Spread:
     @classmethod
     def of(cls, values: Sequence[float] | np.ndarray) -> Spread:
         """The spread of ``values``, leaving out NaNs (all NaN: every field NaN, count 0)."""
-        values = np.asarray(values, dtype=np.float64).ravel()
+        values = real_array(values, "values").ravel()
         values = values[~np.isnan(values)]
         if values.size == 0:
             return cls(math.nan, math.nan, math.nan, math.nan, 0)
@@ -161,6 +162,8 @@ class Comparison:
     batch_size: int
 
     def __getitem__(self, name: str) -> Runs:
+        if not isinstance(name, str):
+            raise TypeError(f"an optimizer is named by a str; got {type(name).__name__} {name!r}")
         try:
             return self.runs[name]
         except KeyError:

@@ -8,6 +8,7 @@ backward, the records and their clock, early stopping, the blow-up test and the 
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -129,10 +130,10 @@ def loss_and_gradient(
     """One step's forward, loss, backward and penalty gradient (for :func:`fit` and
     :func:`companion.tuning.lr_range_test`): leaves the gradient in ``model.grads`` and returns
     (data loss, gradient norm, outputs), or None if anything is not finite."""
-    outputs = model.forward(X)
+    outputs = forward(model, X)
     if not np.all(np.isfinite(outputs)):
         return None
-    value, grad_out = loss(outputs, y)
+    value, grad_out = call_loss(loss, outputs, y)
     if not (math.isfinite(value) and np.all(np.isfinite(grad_out))):
         return None
     model.backward(grad_out)
@@ -148,10 +149,10 @@ def loss_and_accuracy(
     model: Any, X: np.ndarray, y: np.ndarray, loss: Loss, accuracy: Callable
 ) -> tuple[float, float | None] | None:
     """Loss and accuracy on a whole set, or None if the outputs or the loss are not finite."""
-    outputs = model.forward(X)
+    outputs = forward(model, X, "validation X")
     if not np.all(np.isfinite(outputs)):
         return None
-    value, _ = loss(outputs, y)
+    value, _ = call_loss(loss, outputs, y)
     return (float(value), accuracy(outputs, y)) if math.isfinite(value) else None
 
 
@@ -162,6 +163,43 @@ def restore(params: Sequence[np.ndarray], saved: Sequence[np.ndarray]) -> None:
 
 
 # --- argument checks --------------------------------------------------------------------------
+
+
+def check_model(model: object, name: str = "model") -> Any:
+    """A model of :mod:`companion.layers` (or like one), or a TypeError naming ``name``."""
+    missing = [a for a in ("forward", "backward", "params", "grads") if not hasattr(model, a)]
+    if missing or isinstance(model, type):
+        raise TypeError(
+            f"{name} must be a model of companion.layers (forward, backward, params, grads), "
+            f"e.g. mlp([2, 16, 3]); got {model!r:.60}"
+        )
+    return model
+
+
+def call_loss(loss: Loss, outputs: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """``loss(outputs, y)``, which must be ``(value, gradient)``: a TypeError naming ``loss``
+    if it returned something else."""
+    result = loss(outputs, y)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise TypeError(f"loss must return (value, gradient); got {type(result).__name__}")
+    value, grad = result
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        if not (isinstance(value, np.ndarray) and value.shape == ()):
+            raise TypeError(f"loss must return a real value first; got {type(value).__name__}")
+    if np.shape(grad) != outputs.shape:
+        raise ValueError(
+            f"loss must return the gradient shaped like the outputs {outputs.shape}; got "
+            f"{np.shape(grad)}"
+        )
+    return float(value), grad
+
+
+def forward(model: Any, X: np.ndarray, name: str = "X") -> np.ndarray:
+    """``model.forward(X)``, with the data's name in the error if ``X`` does not fit."""
+    try:
+        return model.forward(X)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name} does not fit the model: {error}") from error
 
 
 def check_data(
@@ -215,6 +253,18 @@ def check_schedule(schedule: object, opt: Any) -> None:
         raise TypeError(
             f"a schedule sets the lr of the optimizer's param_groups, and {opt!r} has none"
         )
+
+
+def scheduled_lr(schedule: Callable[[int], float], step: int) -> float:
+    """The rate ``schedule(step)``, which must be a finite number of at least 0."""
+    lr = schedule(step)
+    if isinstance(lr, np.ndarray) and lr.shape == ():
+        lr = lr[()]
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (numbers.Real, np.number)):
+        raise TypeError(f"schedule must return a number (the rate); got {type(lr).__name__}")
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"schedule must return a finite lr of at least 0; got {lr!r}")
+    return float(lr)
 
 
 def make_optimizer(optimizer: Any, lr: float | None, params: list[np.ndarray]) -> Any:

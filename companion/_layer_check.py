@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, as_rng
 from .gradients import GradientCheckResult, gradient_check, numerical_gradient
 
 __all__ = ["check_layer", "numerical_param_grads"]
@@ -63,7 +63,7 @@ def check_layer(
             f"got {type(layer).__name__}, which has no {', '.join(missing)}"
         )
     x = as_float_array(x, "x")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     shape = layer.forward(x).shape
     # |R| between 0.5 and 1.5: no entry of the gradient is tiny by accident, where the
     # finite difference's round-off would swamp it.
@@ -131,6 +131,10 @@ def numerical_param_grads(
     >>> all(np.allclose(n, g) for n, g in zip(numerical, layer.grads))
     True
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of no arguments that returns the loss; got {f!r}")
+    if isinstance(params, np.ndarray) or not all(isinstance(p, np.ndarray) for p in params):
+        raise TypeError("params must be a list of numpy arrays, such as model.params")
     grads = []
     for param in params:
         saved = param.copy()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import positive_int
+from ._validate import as_rng, positive_int
 
 __all__ = ["Range", "SearchResult", "grid_search", "log_uniform", "random_search", "uniform"]
 
@@ -279,7 +279,7 @@ def random_search(
     """
     space = _check_space(space)
     trials = positive_int(trials, "trials")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     draws = [{name: r.sample(rng) for name, r in space.items()} for _ in range(trials)]
     return _run(objective, draws, maximize)
 
@@ -291,7 +291,15 @@ def _run(objective: Callable, trials: list[dict[str, float]], maximize: bool) ->
         )
     scores = []
     for params in trials:
-        score = float(objective(dict(params)))
+        score = objective(dict(params))
+        if isinstance(score, np.ndarray) and score.shape == ():
+            score = score[()]
+        if isinstance(score, (bool, np.bool_)) or not isinstance(score, (numbers.Real, np.number)):
+            raise TypeError(
+                f"objective must return a real score (NaN for a failed run); got "
+                f"{type(score).__name__} {score!r:.40}"
+            )
+        score = float(score)
         scores.append(score if math.isfinite(score) else math.nan)
     return SearchResult(tuple(trials), np.array(scores), bool(maximize))
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validate import positive_number
+from ._validate import positive_number, real_array
 
 __all__ = ["Bounds", "Surface"]
 
@@ -64,13 +64,19 @@ class Surface:
         self.saddles = (
             np.empty((0, self.dim)) if saddles is None else np.atleast_2d(saddles).astype(float)
         )
-        self.bounds: Bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
+        try:
+            self.bounds: Bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"bounds must be pairs (low, high), one per axis; got {bounds!r:.60}"
+            ) from error
         self.start = np.asarray(start, dtype=np.float64).reshape(self.dim)
         self.lr = positive_number(lr, "lr")
         self.min_value = float(np.min(self._value(self.minima)))
 
     def _points(self, theta: object) -> np.ndarray:
-        points = np.asarray(theta, dtype=np.float64)
+        # not finite is allowed: a descent that overflowed asks for J there (inf or nan)
+        points = real_array(theta, "theta")
         if points.ndim == 0 or points.shape[-1] != self.dim:
             raise ValueError(
                 f"theta must have shape ({self.dim},) or (..., {self.dim}) for the {self.name} "
@@ -79,7 +85,10 @@ class Surface:
         return points
 
     def f(self, theta: np.ndarray) -> float | np.ndarray:
-        """:math:`J(\\theta)`: a float for one point, an array for many (last axis: coordinates)."""
+        """:math:`J(\\theta)`: a float for one point, an array for many (last axis: coordinates).
+
+        Far from the minima the value may overflow to ``inf``, and a non-finite ``theta``
+        gives a non-finite value: that is how a descent that diverges is seen."""
         value = self._value(self._points(theta))
         return float(value) if np.ndim(value) == 0 else value
 
@@ -104,11 +113,22 @@ class Surface:
 
         ``kind`` is ``"minimum"`` or ``"saddle"``.
         """
-        theta = self._points(theta).reshape(self.dim)
+        theta = self._points(theta)
+        if theta.shape != (self.dim,) or not np.all(np.isfinite(theta)):
+            raise ValueError(
+                f"theta must be one finite point of shape ({self.dim},); got {theta!r:.60}"
+            )
         candidates = [("minimum", m) for m in self.minima] + [("saddle", s) for s in self.saddles]
-        distances = [float(np.linalg.norm(theta - point)) for _, point in candidates]
+        distances = [_distance(theta, point) for _, point in candidates]
         i = int(np.argmin(distances))
         return candidates[i][0], candidates[i][1], distances[i]
 
     def __repr__(self) -> str:
         return f"<Surface {self.name}: dim {self.dim}, {len(self.minima)} minima>"
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    """|a - b| without overflow in the squares (finite for any two finite points)."""
+    d = a / 2 - b / 2
+    largest = float(np.max(np.abs(d), initial=0.0))
+    return 0.0 if largest == 0 else 2 * largest * float(np.linalg.norm(d / largest))

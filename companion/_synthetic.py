@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array, finite_nonnegative_number, positive_int
+from ._validate import as_float_array, as_rng, finite_nonnegative_number, positive_int
 from .surfaces import Quadratic
 
 __all__ = ["RegressionData", "blobs", "linear_regression", "two_moons"]
@@ -125,10 +125,16 @@ def linear_regression(
             f"correlation must lie in (-1/(d-1), 1) = ({-1 / max(d - 1, 1):.3g}, 1); "
             f"got {correlation!r}"
         )
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     covariance = np.full((d, d), float(correlation)) + (1.0 - correlation) * np.eye(d)
     X = rng.standard_normal((n, d)) @ np.linalg.cholesky(covariance).T
-    y = X @ theta + noise * rng.standard_normal(n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = X @ theta + noise * rng.standard_normal(n)
+    if not np.all(np.isfinite(y)):
+        raise ValueError(
+            f"noise = {noise:g} and theta_true = {theta.tolist()} are too large: the targets "
+            "overflow"
+        )
     theta_star = np.linalg.lstsq(X, y, rcond=None)[0]
     residual = X @ theta_star - y
     min_loss = float(residual @ residual) / (2 * n)
@@ -177,7 +183,7 @@ def two_moons(
     """
     n = positive_int(n, "n")
     noise = finite_nonnegative_number(noise, "noise")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     n0 = n - n // 2
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n // 2)
     X = np.concatenate(
@@ -233,7 +239,7 @@ def blobs(
     centers = as_float_array(centers, "centers", allow_int=True)
     if centers.ndim != 2 or len(centers) == 0:
         raise ValueError(f"centers must have shape (k, d); got {centers.shape}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     X = np.repeat(centers, n, axis=0) + std * rng.standard_normal(
         (n * len(centers), centers.shape[1])
     )

@@ -136,10 +136,10 @@ def finite_real(value: object, name: str) -> float:
 def float_dtype(dtype: object, name: str = "dtype") -> type:
     """Return ``dtype`` as numpy.float32 or numpy.float64, or raise a TypeError naming it."""
     try:
-        resolved = np.dtype(dtype)
+        resolved = None if dtype is None else np.dtype(dtype)
     except TypeError:
         resolved = None
-    if dtype is None or resolved not in FLOAT_DTYPES:
+    if resolved is None or not any(resolved == d for d in FLOAT_DTYPES):
         raise TypeError(f"{name} must be numpy.float64 or numpy.float32; got {dtype!r}")
     return resolved.type
 
@@ -153,3 +153,67 @@ def safe_mean(values: np.ndarray) -> float:
     if np.isfinite(mean) or values.size == 0:
         return mean
     return float(np.sum(values / values.size))
+
+
+def as_rng(seed: object, name: str = "seed") -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, with an error naming ``name`` for a bad seed."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as error:
+        kind = ValueError if isinstance(seed, numbers.Integral) else TypeError
+        raise kind(
+            f"{name} must be None, a non-negative integer or a numpy.random.Generator; "
+            f"got {seed!r:.60}"
+        ) from error
+
+
+def as_array(value: object, name: str) -> np.ndarray:
+    """``numpy.asarray(value)``, with a TypeError naming ``name`` where that fails (ragged
+    lists and the like)."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array; got {type(value).__name__}") from error
+
+
+def real_array(value: object, name: str) -> np.ndarray:
+    """``value`` as a float64 array of real numbers (NaN and inf allowed), or a TypeError naming
+    ``name`` (strings, complex numbers, None, ragged lists)."""
+    try:
+        array = np.asarray(value)
+        if array.dtype == bool or not (
+            np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+        ):
+            raise TypeError(array.dtype)
+        return array.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be real numbers; got {value!r:.60}") from error
+
+
+def returned_array(
+    value: object, like: np.ndarray, name: str, like_name: str, dtype: object = np.float64
+) -> np.ndarray:
+    """What a user's function ``name`` returned, as an array of ``dtype`` shaped like ``like``
+    (called ``like_name`` in the message), or a named error."""
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must return an array of numbers shaped like {like_name}; got "
+            f"{type(value).__name__} {value!r:.60}"
+        ) from error
+    if array.shape != like.shape:
+        raise ValueError(
+            f"{name} must return an array shaped like {like_name} {like.shape}; got {array.shape}"
+        )
+    return array
+
+
+def one_of(value: object, options: tuple, name: str) -> object:
+    """Return ``value`` if it is one of ``options`` (strings, compared as such), or raise a
+    ValueError naming ``name`` and the options."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
+    return value

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, positive_int, positive_number
+from ._validate import as_float_array, as_rng, is_finite_float_array, positive_int, positive_number
 from .data import batch_indices, minibatches, num_batches
 
 __all__ = ["GradientNoise", "SGDRun", "gradient_noise", "minibatch_sgd"]
@@ -122,13 +122,17 @@ def minibatch_sgd(
     >>> bool(data.loss(run.path[-1]) - data.min_loss < 1e-2)
     True
     """
+    if not callable(grad):
+        raise TypeError(f"grad must be a function grad(theta, X_batch, y_batch); got {grad!r}")
     theta = as_float_array(theta0, "theta0", allow_int=True).astype(np.float64).copy()
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta0 must be a vector, shape (d,); got shape {theta.shape}")
     X, y = np.asarray(X), np.asarray(y)
     lr = positive_number(lr, "lr")
     epochs = positive_int(epochs, "epochs")
     blowup = positive_number(blowup, "blowup")
     steps_per_epoch = num_batches(len(X), batch_size)  # also checks batch_size
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     limit = blowup * (1.0 + float(np.linalg.norm(theta)))
 
     path, seconds = [theta.copy()], [0.0]
@@ -253,14 +257,25 @@ def gradient_noise(
     array([1., 1., 1.])
     """
     n = positive_int(n, "n")
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        raise TypeError(f"batch_sizes must be a list of integers; got {batch_sizes!r:.60}")
     sizes = np.array([positive_int(b, "batch_sizes[i]") for b in batch_sizes], dtype=np.int64)
     if sizes.size == 0 or sizes.max() >= n:
         raise ValueError(f"batch_sizes must be between 1 and n - 1 = {n - 1}; got {sizes.tolist()}")
     draws = positive_int(draws, "draws")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
+
+    if not callable(batch_gradient):
+        raise TypeError(f"batch_gradient must be a function of indices; got {batch_gradient!r}")
 
     def flat(indices: np.ndarray) -> np.ndarray:
-        return np.asarray(batch_gradient(indices), dtype=np.float64).ravel()
+        value = batch_gradient(indices)
+        if not is_finite_float_array(np.asarray(value)) or np.ndim(value) == 0:
+            raise ValueError(
+                f"batch_gradient must return a finite float array (a gradient); got "
+                f"{type(value).__name__} {value!r:.60}"
+            )
+        return np.asarray(value, dtype=np.float64).ravel()
 
     full = flat(np.arange(n))
     per_example = np.array([flat(np.array([i])) for i in range(n)])

@@ -45,7 +45,8 @@ import numpy as np
 
 from . import _comparison
 from ._comparison import Comparison, LRSweep, Runs, Spread
-from ._validate import as_float_array
+from ._fit_parts import check_model
+from ._validate import as_float_array, as_rng
 from .data import _endless
 from .losses import softmax_cross_entropy
 from .training import evaluate, fit
@@ -132,7 +133,7 @@ def compare(
     for name, make_optimizer in optimizers.items():
         histories, test_loss, test_accuracy, lr = [], [], [], math.nan
         for seed in seeds:
-            model = make_model(seed)
+            model = check_model(make_model(seed), "make_model(seed)")
             optimizer = make_optimizer(model.params)
             groups = getattr(optimizer, "param_groups", None)
             if groups:
@@ -303,11 +304,11 @@ def time_steps(
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
     # as many epochs of shuffled mini-batches as it takes
-    stream = _endless(arrays["X_train"], arrays["y_train"], batch_size, np.random.default_rng(seed))
+    stream = _endless(arrays["X_train"], arrays["y_train"], batch_size, as_rng(seed))
     batches = list(itertools.islice(stream, steps))
     trainees = {}
     for name, make_optimizer in optimizers.items():
-        model = make_model(seed)
+        model = check_model(make_model(seed), "make_model(seed)")
         trainees[name] = (model, make_optimizer(model.params))
     seconds: dict[str, list[float]] = {name: [] for name in optimizers}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -360,6 +361,22 @@ def plot_spread(
 
     if x not in ("epoch", "seconds"):
         raise ValueError(f"x must be 'epoch' or 'seconds'; got {x!r}")
+    if not isinstance(comparison, Comparison):
+        raise TypeError(f"comparison must be what compare() returns; got {comparison!r:.60}")
+    if not callable(getattr(ax, "plot", None)):
+        raise TypeError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
+    if field not in CURVES:
+        raise ValueError(f"field must be one of {CURVES}; got {field!r}")
+    if labels is not None and not isinstance(labels, Mapping):
+        raise TypeError(f"labels must be a mapping of names to labels; got {labels!r:.60}")
+    if names is not None and (
+        isinstance(names, (str, Mapping))
+        or not isinstance(names, Sequence)
+        or not all(isinstance(n, str) and n in comparison.runs for n in names)
+    ):
+        raise ValueError(
+            f"names must be a list of names among {list(comparison)}; got {names!r:.60}"
+        )
     names = list(comparison) if names is None else list(names)
     lines = []
     for i, name in enumerate(names):

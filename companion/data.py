@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._synthetic import RegressionData, blobs, linear_regression, two_moons
-from ._validate import as_float_array, positive_int
+from ._validate import as_array, as_float_array, as_rng, positive_int
 
 __all__ = [
     "DigitsSplit",
@@ -114,7 +114,7 @@ def batch_indices(
     """
     n = positive_int(n, "n")
     batch_size = positive_int(batch_size, "batch_size")
-    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    order = as_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         yield order[start : start + batch_size]  # the last slice stops at n by itself
 
@@ -168,7 +168,7 @@ def minibatches(
     [4. 6.] [0 1]
     [8.] [1]
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = as_array(X, "X"), as_array(y, "y")
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
             f"X and y must be arrays with one row per example; got {X.shape}, {y.shape}"
@@ -236,9 +236,12 @@ def train_val_test_split(
     >>> sorted(np.concatenate(parts[1::2]).tolist()) == list(range(10))
     True
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"X and y must have the same number of rows; got {len(X)} and {len(y)}")
+    X, y = as_array(X, "X"), as_array(y, "y")
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(
+            f"X and y must be arrays with the same number of rows; got shapes {X.shape} and "
+            f"{y.shape}"
+        )
     for value, name in ((val_fraction, "val_fraction"), (test_fraction, "test_fraction")):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
             raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
@@ -249,7 +252,7 @@ def train_val_test_split(
         )
     n = len(X)
     n_test, n_val = round(n * test_fraction), round(n * val_fraction)
-    order = np.random.default_rng(seed).permutation(n)
+    order = as_rng(seed).permutation(n)
     test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
     return X[train], y[train], X[val], y[val], X[test], y[test]
 

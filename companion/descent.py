@@ -23,7 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, nonnegative_number, positive_number
+from ._validate import (
+    as_float_array,
+    finite_real,
+    nonnegative_number,
+    positive_number,
+    returned_array,
+)
 
 __all__ = ["STATUSES", "DescentResult", "descend", "gradient_descent", "linear_rate"]
 
@@ -210,6 +216,8 @@ def descend(
     grad = _check_callable(grad, "grad")
     update = _check_callable(update, "update")
     x0 = as_float_array(x0, "x0", allow_int=True)
+    if x0.size == 0:
+        raise ValueError(f"x0 must have at least one coordinate; got shape {x0.shape}")
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
     tol = nonnegative_number(tol, "tol")
@@ -272,16 +280,7 @@ def _loss_at(f: Callable, theta: np.ndarray) -> float:
 
 def _gradient_at(grad: Callable, theta: np.ndarray) -> np.ndarray:
     """``grad(theta)`` as an array shaped like ``theta``, or a named error."""
-    value = grad(theta)
-    try:
-        g = np.asarray(value, dtype=theta.dtype)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"grad must return an array of numbers; got {type(value).__name__} {value!r:.60}"
-        ) from error
-    if g.shape != theta.shape:
-        raise ValueError(f"grad must return an array shaped like x0 {theta.shape}; got {g.shape}")
-    return g
+    return returned_array(grad(theta), theta, "grad", "x0", dtype=theta.dtype)
 
 
 def _next_point(update: Callable, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -325,7 +324,11 @@ def linear_rate(errors: np.ndarray, tail: float = 0.5) -> float:
     >>> round(linear_rate(3.0 * 0.9 ** np.arange(50)), 12)
     0.9
     """
-    errors = np.asarray(errors, dtype=np.float64)
+    try:
+        errors = np.asarray(errors, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"errors must be a sequence of numbers; got {errors!r:.60}") from error
+    tail = finite_real(tail, "tail")
     if errors.ndim != 1:
         raise ValueError(f"errors must be a 1-D sequence; got shape {errors.shape}")
     if not 0 < tail <= 1:

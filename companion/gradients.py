@@ -197,6 +197,8 @@ def default_step(dtype: type | np.dtype) -> float:
     >>> default_step(np.float64), round(default_step(np.float32), 4)
     (1e-05, 0.0081)
     """
+    if dtype is None:
+        raise TypeError("dtype must be a floating-point type; got None")
     try:
         eps = float(np.finfo(dtype).eps)
     except (TypeError, ValueError) as error:
@@ -402,11 +404,19 @@ def derivative_errors(
     steps = hs.astype(dtype)
     with np.errstate(all="ignore"):
         if method == "central":
-            estimate = (f(x + steps) - f(x - steps)) / (2 * steps)
+            f_plus, f_minus = f(x + steps), f(x - steps)
         else:
-            estimate = (f(x + steps) - f(x)) / steps
+            f_plus, f_minus = f(x + steps), f(x)
         exact = dfdx(np.float64(x0))
-        errors = np.abs(np.asarray(estimate, dtype=np.float64) - exact)
+        try:
+            estimate = (np.asarray(f_plus) - np.asarray(f_minus)) / (
+                (1 + (method == "central")) * steps
+            )
+            errors = np.abs(np.asarray(estimate, dtype=np.float64) - np.float64(exact))
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                "f and dfdx must be element-wise functions of numbers, such as np.sin and np.cos"
+            ) from error
     if errors.shape != hs.shape:
         raise ValueError(
             "f and dfdx must be element-wise functions such as np.sin (one value per step); "

@@ -35,7 +35,8 @@ import numpy as np
 
 from ._layer_check import check_layer, numerical_param_grads
 from ._network import flatten, network_arrays, usable
-from ._validate import as_float_array, positive_int
+from ._validate import as_float_array, as_rng, one_of, positive_int
+from ._validate import float_dtype as _check_dtype
 
 __all__ = [
     "ACTIVATIONS",
@@ -103,9 +104,9 @@ def init_weights(
     """
     fan_in = positive_int(fan_in, "fan_in")
     fan_out = positive_int(fan_out, "fan_out")
-    init = _check_init(init)
+    init = one_of(init, INITS, "init")
     dtype = _check_dtype(dtype)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     if init == "zeros":
         weights = np.zeros((fan_in, fan_out))
     elif init == "xavier":
@@ -241,7 +242,7 @@ class Linear(Layer):
         super().__init__()
         self.in_features = positive_int(in_features, "in_features")
         self.out_features = positive_int(out_features, "out_features")
-        self.init = _check_init(init)
+        self.init = one_of(init, INITS, "init")
         weights = init_weights(self.in_features, self.out_features, init, seed, dtype)
         bias = np.zeros(self.out_features, dtype=weights.dtype)
         self.params = [weights, bias]
@@ -481,30 +482,17 @@ def mlp(
     >>> len(model), model.param_names[:2]
     (5, ('0.W', '0.b'))
     """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of layer widths, e.g. [2, 16, 3]; got {sizes!r:.60}")
     sizes = [positive_int(s, "sizes[i]") for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     layers: list[Layer] = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         if i > 0:
             layers.append(ACTIVATIONS[activation]())
         layers.append(Linear(fan_in, fan_out, init=init, seed=rng, dtype=dtype))
     return Sequential(*layers)
-
-
-# -- argument checks -------------------------------------------------------------------------
-
-
-def _check_init(init: object) -> str:
-    if init not in INITS:
-        raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}; got {init!r}")
-    return init  # type: ignore[return-value]
-
-
-def _check_dtype(dtype: object) -> type:
-    if dtype not in DTYPES:
-        raise TypeError(f"dtype must be numpy.float64 or numpy.float32; got {dtype!r}")
-    return np.dtype(dtype).type

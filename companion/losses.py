@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, safe_mean
+from ._validate import as_array, as_float_array, safe_mean
 
 __all__ = ["hinge_loss", "log_softmax", "mse", "softmax", "softmax_cross_entropy"]
 
@@ -182,7 +182,7 @@ def _mse_without_overflow(pred: np.ndarray, target: np.ndarray) -> tuple[float, 
     half = pred.astype(np.float64) / 2 - target.astype(np.float64) / 2  # never overflows
     s = float(np.max(np.abs(half)))
     with np.errstate(over="ignore"):
-        value = 4 * s * s * float(np.mean((half / s) ** 2))
+        value = 4 * s * (s * float(np.mean((half / s) ** 2)))
         grad = ((4 / pred.size) * half).astype(pred.dtype)
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
         raise ValueError(
@@ -272,10 +272,11 @@ def hinge_loss(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarra
         raise ValueError(
             f"scores must have shape (B,) or (B, 1), one score per example; got {scores.shape}"
         )
-    labels = np.asarray(labels)
+    labels = as_array(labels, "labels")
     if labels.shape != (scores.shape[0],):
         raise ValueError(
-            f"labels must have shape ({scores.shape[0]},), one label per score; got {labels.shape}"
+            f"labels must have shape ({scores.shape[0]},), one label per score in scores; got "
+            f"{labels.shape}"
         )
     if not np.isin(labels, (-1, 1)).all():
         raise ValueError(

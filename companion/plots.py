@@ -124,34 +124,71 @@ def color(name: str) -> str:
 
     Raises
     ------
-    KeyError
+    ValueError
         If the name has no colour yet (add it to :data:`COLORS`).
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'adam'; got {type(name).__name__}")
     try:
         return COLORS[name]
     except KeyError:
-        raise KeyError(f"no colour for {name!r}; known names: {sorted(COLORS)}") from None
+        raise ValueError(f"no colour for name {name!r}; known names: {sorted(COLORS)}") from None
 
 
 # --- Chapter 2: contour plots with paths, loss curves on a log scale -------------------------
 
-from collections.abc import Sequence  # noqa: E402
+import numbers  # noqa: E402
+from collections.abc import Mapping, Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from ._validate import finite_nonnegative_number, finite_real, positive_int  # noqa: E402
+
 __all__ += ["contour_levels", "plot_contour_path", "plot_losses"]
+
+
+def _check_styles(ax: Any, curves: object, labels: object, colors: object) -> None:
+    """An axes to draw on, and a label and a colour per curve (or None)."""
+    if not callable(getattr(ax, "plot", None)):
+        raise TypeError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
+    if isinstance(curves, (str, bytes)) or not hasattr(curves, "__len__"):
+        raise TypeError(f"expected a list of curves or paths; got {type(curves).__name__}")
+    for value, name in ((labels, "labels"), (colors, "colors")):
+        if value is None:
+            continue
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+            raise TypeError(f"{name} must be a list, one per curve; got {value!r:.60}")
+        if not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{name} must be strings; got {value!r:.60}")
+        if len(value) < len(curves):
+            raise ValueError(
+                f"{name} must have one entry per curve ({len(curves)}); got {value!r:.60}"
+            )
 
 
 def _path_of(path: object) -> np.ndarray:
     """A path as an array of points: a DescentResult's ``path``, or the array itself."""
-    return np.asarray(getattr(path, "path", path), dtype=np.float64)
+    try:
+        points = np.asarray(getattr(path, "path", path), dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"paths must hold arrays of points; got {path!r:.60}") from error
+    if points.size % 2:
+        raise ValueError(f"paths must hold 2-D points; got an array of shape {points.shape}")
+    return points
 
 
 def contour_levels(surface: Any, Z: np.ndarray, count: int = 18) -> np.ndarray:
     """Contour levels for ``Z`` spaced evenly in ``log(J - J*)``, so that deep valleys and flat
     plateaus both show: many rings near the minimum, few on a plateau."""
-    gap = np.asarray(Z, dtype=np.float64) - surface.min_value
+    if not isinstance(getattr(surface, "min_value", None), numbers.Real):
+        raise TypeError(f"surface must be a Surface of companion.surfaces; got {surface!r:.60}")
+    count = positive_int(count, "count")
+    try:
+        Z = np.asarray(Z, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"Z must be an array of numbers; got {Z!r:.60}") from error
+    gap = Z - surface.min_value
     gap = gap[np.isfinite(gap) & (gap > 0)]
     if gap.size == 0:
         return surface.min_value + np.linspace(0.0, 1.0, count)
@@ -193,6 +230,11 @@ def plot_contour_path(
     list of matplotlib.lines.Line2D
         The path lines, in order.
     """
+    levels = positive_int(levels, "levels")
+    markersize = finite_nonnegative_number(markersize, "markersize")
+    if isinstance(paths, np.ndarray) or hasattr(paths, "path"):
+        paths = [paths]
+    _check_styles(ax, paths, labels, colors)
     X, Y, Z = grid if grid is not None else surface.grid()
     ax.contour(
         X,
@@ -292,6 +334,8 @@ def plot_losses(
     """
     if isinstance(losses, np.ndarray) and losses.ndim == 1 or hasattr(losses, "losses"):
         losses = [losses]
+    minimum = finite_real(minimum, "minimum")
+    _check_styles(ax, losses, labels, colors)
     lines = []
     for i, curve in enumerate(losses):
         values = np.asarray(getattr(curve, "losses", curve), dtype=np.float64) - minimum

@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, as_rng, positive_int
+from .data import _mean_and_std_without_overflow
 
 __all__ = [
     "HousingData",
@@ -92,7 +93,7 @@ def make_housing(n: int = 200, seed: int | np.random.Generator | None = 0) -> Ho
     """
     if int(n) < 2:
         raise ValueError(f"n must be at least 2; got {n!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     n = int(n)
     area = np.clip(rng.normal(110.0, 35.0, n), 30.0, 300.0)
     rooms = np.clip(np.round(area / 28.0 + rng.normal(0.0, 0.7, n)), 1.0, 9.0)
@@ -145,10 +146,18 @@ def standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
            [ 1.,  1.]])
     """
     X = _design(X)
-    mean, std = X.mean(axis=0), X.std(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = X.mean(axis=0), X.std(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
+        mean, std = _mean_and_std_without_overflow(X)
     if np.any(std == 0):
         raise ValueError(f"X has constant columns {np.flatnonzero(std == 0).tolist()}")
-    return (X - mean) / std, mean, std
+    with np.errstate(over="ignore", invalid="ignore"):
+        standardized = (X - mean) / std
+    if not np.all(np.isfinite(standardized)):  # X - mean overflowed: scale X first
+        c = np.max(np.abs(X), axis=0)
+        standardized = (X / c - mean / c) / (std / c)
+    return standardized, mean, std
 
 
 def whiten(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -230,7 +239,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     >>> sigmoid(np.array([-800.0, 0.0, 800.0]))
     array([0. , 0.5, 1. ])
     """
-    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
+    z = as_float_array(z, "z", allow_int=True).astype(np.float64, copy=False)
+    return np.exp(-np.logaddexp(0.0, -z))
 
 
 def logistic(
@@ -296,7 +306,7 @@ def logistic_newton(X: np.ndarray, y: np.ndarray, steps: int = 30) -> np.ndarray
     X, y = _design(X), _targets(y, X)
     _, grad = logistic(X, y)
     theta = np.zeros(X.shape[1])
-    for _ in range(int(steps)):
+    for _ in range(positive_int(steps, "steps")):
         p = sigmoid(X @ theta)
         hessian = X.T @ (X * (p * (1 - p))[:, None]) / len(X)
         theta = theta - np.linalg.solve(hessian, grad(theta))

@@ -52,9 +52,11 @@ Schedule = Callable[[Any], Any]
 def _steps(t: object) -> np.ndarray:
     """``t`` as an array of non-negative whole step numbers, or an error that names it."""
     array = np.asarray(t)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+    if array.dtype == bool or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
         raise TypeError(f"the step number t must be an integer (or an array of them); got {t!r}")
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.mod(array, 1) == 0):
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.mod(array, 1) == 0):  # or nan
         raise ValueError(f"the step number t must be a whole number; got {t!r}")
     if np.any(array < 0):
         raise ValueError(f"the step number t must be at least 0; got {t!r}")
@@ -269,8 +271,11 @@ def sequential(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Sche
     >>> warm_then_decay(np.array([0, 5, 10, 55, 100]))
     array([0. , 0.5, 1. , 0.5, 0. ])
     """
+    for value, name in ((schedules, "schedules"), (boundaries, "boundaries")):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"{name} must be a list; got {type(value).__name__} {value!r:.60}")
     schedules = list(schedules)
-    boundaries = [_count(b, "each boundary") for b in boundaries]
+    boundaries = [_count(b, f"boundaries[{i}]") for i, b in enumerate(boundaries)]
     if not schedules or not all(callable(s) for s in schedules):
         raise TypeError("schedules must be a non-empty sequence of functions of the step")
     if len(boundaries) != len(schedules) - 1:

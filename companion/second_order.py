@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._validate import as_float_array, positive_number
+from ._validate import as_float_array, as_rng, is_finite_float_array, positive_number
 from .descent import DescentResult, descend
 from .surfaces import Quadratic
 
@@ -142,6 +142,8 @@ def newton(
     >>> run.steps, run.status, run.x
     (1, 'converged', array([ 1., -1.]))
     """
+    if not callable(hessian):
+        raise TypeError(f"hessian must be a function of theta; got {hessian!r}")
     return _iterate(
         f,
         grad,
@@ -205,9 +207,14 @@ def hessian_vector_product(
     if norm == 0.0:
         return np.zeros_like(theta)
     eps = h / norm
-    plus = np.asarray(grad(theta + eps * v), dtype=np.float64)
-    minus = np.asarray(grad(theta - eps * v), dtype=np.float64)
-    return (plus - minus) / (2.0 * eps)
+    plus, minus = grad(theta + eps * v), grad(theta - eps * v)
+    for value in (plus, minus):
+        if not is_finite_float_array(value) or value.shape != theta.shape:
+            raise ValueError(
+                f"grad must return a finite float array shaped like theta {theta.shape}; got "
+                f"{type(value).__name__} {np.shape(value) if value is not None else ''}"
+            )
+    return (plus.astype(np.float64) - minus) / (2.0 * eps)
 
 
 def conjugate_gradient(
@@ -277,6 +284,8 @@ def conjugate_gradient(
     if not callable(hvp):
         raise TypeError(f"hvp must be a function hvp(theta, v) -> H v; got {hvp!r}")
     x0 = as_float_array(x0, "x0", allow_int=True).astype(np.float64)
+    if x0.size == 0:
+        raise ValueError(f"x0 must have at least one coordinate; got shape {x0.shape}")
     if steps is None:
         steps = x0.size
     memory: dict[str, np.ndarray] = {}  # the previous gradient and direction
@@ -335,7 +344,7 @@ def random_quadratic(
     kappa = positive_number(condition_number, "condition_number")
     if kappa < 1:
         raise ValueError(f"condition_number must be at least 1; got {kappa!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
     eigenvalues = np.geomspace(1.0 / kappa, 1.0, int(n))
     A = (Q * eigenvalues) @ Q.T

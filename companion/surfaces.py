@@ -29,7 +29,7 @@ from ._nonconvex import (  # noqa: F401 (HIMMELBLAU_MINIMA: re-exported)
     saddle,
 )
 from ._surface import Bounds, Surface
-from ._validate import as_float_array, positive_number
+from ._validate import as_float_array, finite_real, positive_number
 
 __all__ = [
     "Quadratic",
@@ -232,11 +232,13 @@ def quadratic_bowl(
     if kappa < 1:
         raise ValueError(f"condition_number must be at least 1; got {kappa!r}")
     L = positive_number(L, "L")
-    angle = np.deg2rad(float(degrees))
+    angle = np.deg2rad(finite_real(degrees, "degrees"))
     R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     A = R @ np.diag([L, L / kappa]) @ R.T
     A = 0.5 * (A + A.T)  # exactly symmetric despite rounding
-    c = np.asarray(center, dtype=np.float64)
+    c = as_float_array(center, "center", allow_int=True).astype(np.float64)
+    if c.shape != (2,):
+        raise ValueError(f"center must be a point (x, y); got shape {c.shape}")
     bowl = Quadratic(
         A,
         center=c,
@@ -260,7 +262,7 @@ def parabola(L: float = 1.0, center: float = 0.0) -> Quadratic:
     (2.0, array([4.]), 0.5)
     """
     L = positive_number(L, "L")
-    c = float(center)
+    c, L = finite_real(center, "center"), positive_number(L, "L")
     p = Quadratic([[L]], center=[c], name="parabola", bounds=((c - 2.0, c + 2.0),), start=[c + 1.5])
     p.formula = rf"\tfrac{{{L:g}}}{{2}}\,\theta^2"
     return p

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import finite_nonnegative_number
+from ._validate import as_rng, finite_nonnegative_number
 
 __all__ = ["spirals"]
 
@@ -62,9 +62,11 @@ def spirals(
         if value < least:
             raise ValueError(f"{name} must be at least {least}; got {value!r}")
     noise = finite_nonnegative_number(noise, "noise")
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     radius = np.tile(np.linspace(0.0, 1.0, n), classes)
     labels = np.repeat(np.arange(classes), n)
     angle = 4 * radius + 2 * np.pi * labels / classes + noise * rng.standard_normal(n * classes)
+    if not np.all(np.isfinite(angle)):
+        raise ValueError(f"noise is too large to draw angles from; got {noise!r}")
     x = np.column_stack([radius * np.sin(angle), radius * np.cos(angle)])
     return x, labels.astype(np.int64)

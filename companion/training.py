@@ -36,17 +36,26 @@ from ._fit_parts import (
     Loss,
     ProgressBar,
     Recorder,
+    call_loss,
     check_data,
     check_loss,
+    check_model,
     check_patience,
     check_schedule,
     diverged_message,
+    forward,
     loss_and_accuracy,
     loss_and_gradient,
     make_optimizer,
     restore,
+    scheduled_lr,
 )
-from ._validate import finite_nonnegative_number, positive_int, positive_number
+from ._validate import (
+    as_rng,
+    finite_nonnegative_number,
+    positive_int,
+    positive_number,
+)
 from ._vector_sgd import GradientNoise, SGDRun, gradient_noise, minibatch_sgd
 from .clipping import clip_grad_norm
 from .data import minibatches, num_batches
@@ -119,13 +128,20 @@ def regularization(
            [ 0.  ,  0.31]]), array([0., 0.]))
     """
     l2, l1 = finite_nonnegative_number(l2, "l2"), finite_nonnegative_number(l1, "l1")
+    if isinstance(params, np.ndarray) or not isinstance(params, Sequence):
+        raise TypeError(f"params must be a list of arrays (model.params); got {params!r:.60}")
+    if not all(isinstance(p, np.ndarray) for p in params):
+        raise TypeError("params must be a list of numpy arrays, such as model.params")
     value, grads = 0.0, []
-    for p in params:
-        if p.ndim < 2:
-            grads.append(np.zeros_like(p))
-            continue
-        value += 0.5 * l2 * float(np.sum(p * p)) + l1 * float(np.sum(np.abs(p)))
-        grads.append(l2 * p + l1 * np.sign(p))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+        for p in params:
+            if p.ndim < 2:
+                grads.append(np.zeros_like(p))
+                continue
+            value += 0.5 * l2 * float(np.sum(p * p)) + l1 * float(np.sum(np.abs(p)))
+            grads.append(l2 * p + l1 * np.sign(p))
+    if not (np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads)):
+        raise ValueError(f"the penalty overflows: l2 = {l2:g} and l1 = {l1:g} are too large")
     return value, grads
 
 
@@ -184,8 +200,10 @@ def evaluate(
     >>> round(value, 4), acc                   # ln 3: a uniform guess; argmax picks class 0
     (1.0986, 0.5)
     """
-    outputs = model.forward(X)
-    value, _ = loss(outputs, y)
+    model, loss = check_model(model), check_loss(loss)
+    X, y, _ = check_data(X, y, None)
+    outputs = forward(model, X)
+    value, _ = call_loss(loss, outputs, y)
     return float(value), accuracy(outputs, y)
 
 
@@ -202,7 +220,10 @@ def model_gradient(
     >>> model_gradient(model, np.ones((5, 2)), np.array([0, 1, 1, 0, 1])).shape   # 9 + 8
     (17,)
     """
-    _, grad_out = loss(model.forward(X), y)
+    model, loss = check_model(model), check_loss(loss)
+    X, y, _ = check_data(X, y, None)
+    outputs = forward(model, X)
+    _, grad_out = call_loss(loss, outputs, y)
     model.backward(grad_out)
     return np.concatenate([g.ravel() for g in model.grads])
 
@@ -335,6 +356,7 @@ def fit(
     >>> history.step_lr[[0, 25, 49]].round(4)
     array([0.1   , 0.05  , 0.0001])
     """
+    model = check_model(model)
     X, y, validation = check_data(X, y, validation)
     epochs = positive_int(epochs, "epochs")
     patience = check_patience(patience, validation)
@@ -347,7 +369,7 @@ def fit(
     num_batches(len(X), batch_size)  # checks batch_size
     opt = make_optimizer(optimizer, lr, model.params)
     check_schedule(schedule, opt)
-    rng = np.random.default_rng(seed)
+    rng = as_rng(seed)
     record, stopper = Recorder(opt), EarlyStopping(patience, min_delta)
     status, message = "completed", f"all {epochs} epochs ran"
 
@@ -362,7 +384,7 @@ def fit(
                 if max_grad_norm is not None:
                     clip_grad_norm(model.grads, max_grad_norm)
                 if schedule is not None:  # the rate of step k = 0, 1, 2, ...
-                    set_lr(opt, schedule(record.steps_taken))
+                    set_lr(opt, scheduled_lr(schedule, record.steps_taken))
                 opt.step(model.grads)  # the update, in place
                 record.step(step)
 

@@ -26,9 +26,18 @@ from typing import Any
 
 import numpy as np
 
+from ._fit_parts import check_model
 from ._fit_parts import loss_and_gradient as _loss_and_gradient
 from ._search import Range, SearchResult, grid_search, log_uniform, random_search, uniform
-from ._validate import finite_nonnegative_number, positive_int, positive_number
+from ._validate import (
+    as_array,
+    as_float_array,
+    as_rng,
+    finite_nonnegative_number,
+    finite_real,
+    positive_int,
+    positive_number,
+)
 from .data import _endless
 from .losses import softmax_cross_entropy
 from .optim import SGD
@@ -193,16 +202,23 @@ def lr_range_test(
         raise ValueError(f"smoothing must be a number in [0, 1); got {smoothing!r}")
     if not (isinstance(diverge, numbers.Real) and diverge > 1):
         raise ValueError(f"diverge must be a number above 1; got {diverge!r}")
-    X, y = np.asarray(X), np.asarray(y)
-    if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
+    model = check_model(model)
+    if not callable(optimizer):
+        raise TypeError(f"optimizer must build an optimizer from model.params; got {optimizer!r}")
+    if not callable(loss):
+        raise TypeError(f"loss must be a function (outputs, y) -> (value, grad); got {loss!r}")
+    X, y = as_float_array(X, "X", allow_int=True), as_array(y, "y")
+    if X.ndim == 0 or len(X) == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(f"X and y must have the same, non-zero number of rows; got {X.shape}")
     params, grads = model.params, model.grads
     opt = optimizer(params)
     if getattr(opt, "param_groups", None) is None:
         raise TypeError(f"optimizer must build an optimizer with param_groups; got {opt!r}")
 
-    rng = np.random.default_rng(seed)
-    rates = min_lr * (max_lr / min_lr) ** (np.arange(steps) / (steps - 1))
+    rng = as_rng(seed)
+    with np.errstate(over="ignore"):  # max_lr / min_lr may overflow: go by logarithms
+        rates = np.exp(np.linspace(math.log(min_lr), math.log(max_lr), steps))
+    rates = np.clip(rates, min_lr, max_lr)
     saved = [p.copy() for p in params]
     lrs, losses, smoothed = [], [], []
     average, best = 0.0, math.inf
@@ -263,6 +279,11 @@ def one_important(
     >>> round(one_important(0.37, 0.5), 3), round(one_important(0.5, 0.5), 3)
     (1.1, 0.196)
     """
-    x, y = np.asarray(important, dtype=np.float64), np.asarray(unimportant, dtype=np.float64)
+    x = as_float_array(important, "important", allow_int=True).astype(np.float64)
+    y = as_float_array(unimportant, "unimportant", allow_int=True).astype(np.float64)
+    for values, name in ((x, "important"), (y, "unimportant")):
+        if np.any((values < 0) | (values > 1)):
+            raise ValueError(f"{name} must lie in [0, 1]; got {values.ravel()[:3].tolist()}")
+    peak, width = finite_real(peak, "peak"), positive_number(width, "width")
     value = np.exp(-((x - peak) ** 2) / (2 * width**2)) + 0.1 * (1 - (y - 0.5) ** 2)
     return float(value) if value.ndim == 0 else value
