@@ -1,34 +1,25 @@
-"""Interactive explorers used in the chapters.
+"""The Chapter 1 explorer: slide the step h and watch the secant approach the tangent.
 
-Every explorer follows the same three rules, so that it answers at once:
-
-1. Precompute what can be precomputed when it is built (e.g. whole error curves).
-2. Build its matplotlib figure **once**; a change of a control only updates the data of the
-   existing artists (``Line2D.set_data``) and re-displays that same figure.
-3. Never show a silent NaN: when a setting makes a number meaningless, the readout says why.
-
-An explorer is displayed by leaving it as the last expression of a cell. In the static book
-its default state (controls and figure) is saved at build time, so the page still shows a
-sensible picture; moving a control needs a live kernel.
+The error curves are precomputed for every step on the slider; a control change only moves
+the secant, the points and the marker (see :mod:`companion.widgets` for the rules every
+explorer follows).
 """
 
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from ._validate import positive_number
-from ._widget_output import show_png
-from .gradients import METHODS, derivative_errors
-from .plots import _STYLE, color
+from .._validate import positive_number
+from ..gradients import METHODS, derivative_errors
+from ..plots import _STYLE, color
+from .base import SLIDER_LAYOUT, Explorer, row
+from .frames import Axis
 
 __all__ = ["PRECISIONS", "SecantExplorer", "SecantState", "secant_explorer"]
 
@@ -69,7 +60,7 @@ class SecantState(NamedTuple):
     message: str | None
 
 
-class SecantExplorer:
+class SecantExplorer(Explorer):
     """Slide the step ``h`` and watch the secant approach the tangent, with the error read out.
 
     The left panel shows ``f`` near ``x0``, its tangent at ``x0`` and the secant through the
@@ -136,6 +127,12 @@ class SecantExplorer:
     0.01
     """
 
+    ALT = (
+        "Left: the function near x0 with its tangent (dashed) and the secant through the two "
+        "points the current step h uses. Right: the error of the secant slope against h on "
+        "log-log axes, with a dot at the current h."
+    )
+
     def __init__(
         self,
         f: Callable[[np.ndarray], np.ndarray] = np.sin,
@@ -192,7 +189,7 @@ class SecantExplorer:
             readout_format=".1e",
             continuous_update=True,
             style={"description_width": "initial"},
-            layout=widgets.Layout(width="420px"),
+            layout=SLIDER_LAYOUT,
         )
         self.method = widgets.ToggleButtons(
             options=list(METHODS),
@@ -209,21 +206,16 @@ class SecantExplorer:
         self.readout = widgets.HTML()
         self.output = widgets.Output()
         self.widget = widgets.VBox(
-            [self.h, widgets.HBox([self.method, self.precision]), self.readout, self.output]
+            [self.h, row(self.method, self.precision), self.readout, self.output]
         )
 
         # 3. The one figure, built once (not through pyplot: no figure manager, nothing leaks).
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(8.6, 3.4), layout="constrained")
-            self._canvas = FigureCanvasAgg(self.figure)  # renders PNGs without pyplot
+            self._new_figure((8.6, 3.4))
             self._build_axes()
-            self._canvas.draw()  # lay the figure out once, then keep that layout:
-        self.figure.set_layout_engine("none")  # updates never move the axes
-        self.update()
-
-        for control in (self.h, self.method, self.precision):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        moving = (self.secant_line, self.points, self._legend, self.error_line, self.other_line)
+        moving += (self.best_marker, self.marker, self._error_title, self._error_legend)
+        self._go_live(moving, (self.h, self.method, self.precision))
 
     # -- the pure part: numbers for one setting ------------------------------------------
 
@@ -418,31 +410,24 @@ class SecantExplorer:
             )
         return text
 
-    def _redraw(self) -> None:
-        """Re-display the same figure, rendered to PNG, as the output area's only output.
-
-        :func:`~companion._widget_output.show_png` replaces the output area's contents in
-        one assignment, so it never flickers, and works the same in a cell, in a callback and
-        outside a kernel (tests read the displayed image back).
-        """
-        buffer = io.BytesIO()
-        self._canvas.print_png(buffer)  # one draw of the existing artists, no new figure
-        show_png(
-            self.output,
-            buffer.getvalue(),
-            "Left: the function near x0 with its tangent (dashed) and the secant through the two "
-            "points the current step h uses. Right: the error of the secant slope against h on "
-            "log-log axes, with a dot at the current h.",
+    def describe(self) -> str:
+        state = self.state
+        return (
+            f"{self.ALT} Now: the {state.method} difference in {state.precision} with "
+            f"h = {state.h:.1e}, slope {state.slope:.6g}."
         )
 
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.update()
-        self._redraw()
+    # -- online --------------------------------------------------------------------------
 
-    # -- display -------------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def online_axes(self) -> list[Axis]:
+        """Online: one step per factor of ten, both formulas, both precisions."""
+        decades = np.log10(self.hs)
+        hs = [float(h) for h, d in zip(self.hs, decades, strict=True) if abs(d - round(d)) < 1e-9]
+        return [
+            Axis("h", "step h", hs, label=lambda h: f"{h:.0e}"),
+            Axis("method", "method", list(METHODS), kind="buttons"),
+            Axis("precision", "precision", list(PRECISIONS), kind="buttons"),
+        ]
 
 
 def _plottable(errors: np.ndarray) -> np.ndarray:

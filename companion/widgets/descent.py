@@ -1,6 +1,6 @@
 """The Chapter 2 explorer: pick a surface, a start point and a learning rate; watch descent.
 
-It follows the rules of every explorer in the book (see :mod:`companion.widgets`):
+It follows the rules of every explorer in the book (see :mod:`companion.widgets.base`):
 
 1. Everything that does not depend on the controls is computed once, when it is built: each
    surface's grid, its contour levels and the contour lines themselves.
@@ -18,25 +18,38 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import contourpy
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ._validate import positive_number
-from ._widget_output import BlitExplorer, fit_log_limits, lr_slider
-from .descent import DescentResult, gradient_descent
-from .plots import _STYLE, COLORS, contour_levels
-from .surfaces import Quadratic, Surface, gallery
+from .._validate import positive_number
+from ..descent import DescentResult, gradient_descent
+from ..plots import _STYLE, COLORS
+from ..surfaces import Quadratic, Surface, gallery
+from .base import Explorer, contour_segments, lr_slider, row
+from .frames import Axis
 
 __all__ = ["DescentExplorer", "descent_explorer"]
+
+#: Start points offered online besides each surface's own: across basins, on and off the
+#: saddle's line, far out on the plateau.
+ONLINE_STARTS: dict[str, list[tuple[float, float]]] = {
+    "quadratic bowl": [(1.5, 1.5), (-1.8, -0.5)],
+    "rosenbrock": [(-1.0, -0.5), (1.5, 2.5)],
+    "himmelblau": [(0.5, 0.5), (-0.5, -0.5), (0.5, -0.5)],
+    "beale": [(-1.0, 1.5), (2.0, -1.0)],
+    "saddle": [(1.8, 0.0), (1.8, 0.01)],
+    "plateau": [(1.0, 0.8), (4.0, 4.0)],
+}
+#: Learning rates offered online, as multiples of the surface's own.
+LR_FACTORS = (0.1, 0.5, 1.0, 1.2, 2.0)
 
 #: The learning-rate slider's range, as powers of ten.
 LR_EXPONENTS = (-5.0, 1.0)
 
 
-class DescentExplorer(BlitExplorer):
+class DescentExplorer(Explorer):
     r"""Gradient descent on a 2-D surface: the path on the contour plot and the loss curve.
 
     Parameters
@@ -121,9 +134,8 @@ class DescentExplorer(BlitExplorer):
             raise ValueError(f"lr must lie between 1e-5 and 10; got {lr!r}")
 
         # 1. Precompute, once per surface, the contour lines (and their colours by level).
-        self._contours = {
-            name: _contour_segments(s, grid_size) for name, s in self.surfaces.items()
-        }
+        self._contours = {name: contour_segments(s, grid_size) for name, s in self.surfaces.items()}
+        self._loss_limits = {name: _loss_limits(s) for name, s in self.surfaces.items()}
 
         # 2. Controls, readout, output.
         self.surface = widgets.Dropdown(
@@ -146,8 +158,8 @@ class DescentExplorer(BlitExplorer):
         self.output = widgets.Output()
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.surface, self.steps]),
-                widgets.HBox([self.start_x, self.start_y]),
+                row(self.surface, self.steps),
+                row(self.start_x, self.start_y),
                 self.lr,
                 self.readout,
                 self.output,
@@ -208,7 +220,55 @@ class DescentExplorer(BlitExplorer):
         (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
         self.ax_path.set_xlim(x_lo, x_hi)
         self.ax_path.set_ylim(y_lo, y_hi)
+        self.ax_loss.set_ylim(*self._loss_limits[name])
         self._background = None  # the static part changed: render it again
+
+    # -- online --------------------------------------------------------------------------
+
+    def online_axes(self) -> list[Axis]:
+        """Online: each surface, a few start points on it, and learning rates around its own."""
+
+        def starts(settings: dict[str, Any]) -> list[tuple[float, float]]:
+            surface = self.surfaces[settings["surface"]]
+            points = [tuple(map(float, surface.start))]
+            points += [p for p in ONLINE_STARTS.get(surface.name, ()) if p not in points]
+            return points
+
+        def lrs(settings: dict[str, Any]) -> list[float]:
+            lr = self.surfaces[settings["surface"]].lr
+            return [float(f"{lr * factor:.3g}") for factor in LR_FACTORS]
+
+        def set_start(explorer: DescentExplorer, point: tuple[float, float]) -> None:
+            explorer.start_x.value, explorer.start_y.value = point
+
+        return [
+            Axis("surface", "surface", list(self.surfaces), kind="dropdown"),
+            Axis(
+                "start",
+                "θ₀",
+                starts,
+                label=lambda p: f"({p[0]:g}, {p[1]:g})",
+                kind="buttons",
+                depends_on="surface",
+                apply=set_start,
+                current=lambda e: (e.start_x.value, e.start_y.value),
+            ),
+            Axis("lr", "η", lrs, label=lambda v: f"{v:g}", depends_on="surface"),
+        ]
+
+    def offline_notes(self) -> dict[str, str]:
+        return {
+            "steps": f"Online the step budget stays at {self.steps.value} and θ₀ and η take the "
+            "values above; in a running notebook every slider is free."
+        }
+
+    def describe(self) -> str:
+        result = self.result
+        return (
+            f"{self.ALT} Now: {self.surface.value} from ({self.start_x.value:.3g}, "
+            f"{self.start_y.value:.3g}) with η = {result.lr:.3g}: {result.status} after "
+            f"{result.steps} steps."
+        )
 
     # -- the pure part -------------------------------------------------------------------
 
@@ -234,15 +294,18 @@ class DescentExplorer(BlitExplorer):
         self._path_title.set_text(f"{surface.name}, η = {result.lr:.2e}")
 
         gap = result.losses - surface.min_value
-        floor = 1e-16 * max(1.0, abs(gap[0]))
-        shown = np.maximum(gap, floor)  # J reached J* to machine precision: draw the floor
+        # the floor: J reached J* to machine precision; the ceiling: a divergent run
+        floor, ceiling = self.ax_loss.get_ylim()
+        shown = np.clip(gap, floor, ceiling)
         steps = np.arange(shown.size)
         self.loss_line.set_data(steps, shown)
         if result.diverged:
             self.diverged_marker.set_data(steps[-1:], shown[-1:])
         else:
             self.diverged_marker.set_data([], [])
-        self._set_loss_limits(float(shown.min()), float(shown.max()), int(self.steps.value))
+        if self.ax_loss.get_xlim() != (0, int(self.steps.value)):
+            self.ax_loss.set_xlim(0, int(self.steps.value))
+            self._background = None
         self._loss_title.set_text(_status_title(result))
         self.readout.value = self._readout_html(surface, result)
 
@@ -287,14 +350,10 @@ class DescentExplorer(BlitExplorer):
             )
         return text
 
-    def _set_loss_limits(self, low: float, high: float, steps: int) -> None:
-        if fit_log_limits(self.ax_loss, low, high, steps):
-            self._background = None
-
     def _on_surface(self, change: dict[str, Any]) -> None:
         """A new surface: its contours, window, start point and learning rate."""
         surface = self.surfaces[change["new"]]
-        self._busy = True  # one update at the end, not one per slider change
+        applying, self._busy = self._busy, True  # one update at the end, not one per slider
         try:
             for slider, (lo, hi), value in zip(
                 (self.start_x, self.start_y), surface.bounds, surface.start, strict=True
@@ -305,9 +364,21 @@ class DescentExplorer(BlitExplorer):
             self.lr.value = surface.lr
             self._show_surface(change["new"])
         finally:
-            self._busy = False
-        self.update()
-        self._redraw()
+            self._busy = applying
+        if not applying:
+            self.update()
+            self._redraw()
+
+
+def _loss_limits(surface: Surface) -> tuple[float, float]:
+    """The loss axis of a surface, fixed: from the largest gap J - J* in its window (and a
+    decade more, for a divergent run's last point) down 18 decades (J* reached to machine
+    precision). Fixed limits keep the static picture, so a control change repaints only the
+    path and the curve."""
+    _, _, Z = surface.grid(60)
+    top = float(np.nanmax(np.where(np.isfinite(Z), Z, np.nan))) - surface.min_value
+    ceiling = 10.0 ** np.ceil(np.log10(max(top, 1e-300)) + 1)
+    return ceiling * 1e-18, ceiling
 
 
 def _status_title(result: DescentResult) -> str:
@@ -316,19 +387,6 @@ def _status_title(result: DescentResult) -> str:
     if result.converged:
         return f"converged in {result.steps} steps"
     return f"step budget ({result.steps}) used up"
-
-
-def _contour_segments(surface: Surface, n: int) -> tuple[list[np.ndarray], np.ndarray, int]:
-    """A surface's contour lines as segments for a LineCollection, with each one's level index."""
-    X, Y, Z = surface.grid(n)
-    levels = contour_levels(surface, Z)
-    generator = contourpy.contour_generator(X, Y, np.where(np.isfinite(Z), Z, np.nan))
-    segments, index = [], []
-    for i, level in enumerate(levels):
-        for line in generator.lines(level):
-            segments.append(line)
-            index.append(i)
-    return segments, np.array(index, dtype=float), len(levels)
 
 
 def descent_explorer(**kwargs: Any) -> DescentExplorer:
