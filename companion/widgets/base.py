@@ -218,12 +218,25 @@ class Explorer:
 
     # -- rendering -----------------------------------------------------------------------
 
+    def _static_key(self) -> tuple:
+        """What the static picture depends on: every axis's limits, plus what an explorer
+        swaps in (its surface, its map) — explorers that swap add that to this key."""
+        return tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes)
+
     def _draw_background(self) -> None:
-        """Draw everything but the moving artists, and keep that picture."""
-        if self._background is None:
+        """Draw everything but the moving artists, and keep that picture (a few of them: a
+        control often moves back and forth between two axis ranges)."""
+        if self._background is not None:
+            return
+        cache = self.__dict__.setdefault("_backgrounds", {})
+        key = self._static_key()
+        if key not in cache:
+            if len(cache) >= 16:
+                cache.pop(next(iter(cache)))
             self._canvas.draw()  # animated artists are skipped: this draws everything else
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-            self._background_png = png_bytes(np.asarray(self._canvas.buffer_rgba())[..., :3])
+            region = self._canvas.copy_from_bbox(self.figure.bbox)
+            cache[key] = (region, png_bytes(np.asarray(self._canvas.buffer_rgba())[..., :3]))
+        self._background, self._background_png = cache[key]
 
     def render(self) -> bytes:
         """The figure as PNG bytes: the cached background plus the moving artists."""

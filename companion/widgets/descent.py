@@ -223,6 +223,9 @@ class DescentExplorer(Explorer):
         self.ax_loss.set_ylim(*self._loss_limits[name])
         self._background = None  # the static part changed: render it again
 
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self.surface.value)
+
     # -- online --------------------------------------------------------------------------
 
     def online_axes(self) -> list[Axis]:

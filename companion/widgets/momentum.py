@@ -250,6 +250,9 @@ class MomentumExplorer(Explorer):
         self._shown_variant = nesterov
         self._background = None
 
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self._shown_variant)
+
     # -- online --------------------------------------------------------------------------
 
     def online_axes(self) -> list[Axis]:

@@ -344,6 +344,9 @@ class OptimizerRace(Explorer):
             )
         return line
 
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self.surface.value)
+
     # -- online --------------------------------------------------------------------------
 
     def online_axes(self) -> list[Axis]:
