@@ -208,6 +208,7 @@ class _Builder:
         self.defaults: dict[tuple[int, tuple[int, ...]], int] = {}
         self.options: dict[tuple[int, tuple[int, ...]], list[Any]] = {}
         self._images: dict[str, widgets.HTML] = {}
+        self.links: list[widgets.Widget] = []
         self.frames = 0
 
     def image(self, png: bytes, alt: str) -> widgets.HTML:
@@ -266,6 +267,9 @@ class _Builder:
         self.layer_stacks.setdefault(layer.name, []).append(stack)
         return stack
 
+    def _link(self, source: tuple, target: tuple) -> None:
+        self.links.append(widgets.jslink(source, target))
+
     def control(self, axis: Axis, values: list[Any], index: int) -> widgets.Widget:
         labels = [axis.label(v) for v in values]
         common = {"description": axis.description, "style": {"description_width": "initial"}}
@@ -292,7 +296,7 @@ class _Builder:
                 )
                 for lv, _, stack in self.stacks:
                     if lv == level:
-                        widgets.jslink((control, "index"), (stack, "selected_index"))
+                        self._link((control, "index"), (stack, "selected_index"))
                 controls.append(control)
                 continue
             # one control per value of the axis it depends on, in a stack switched by that one
@@ -305,7 +309,7 @@ class _Builder:
                         variants[key] = self.control(axis, values, self.defaults[lv, prefix])
             for lv, prefix, stack in self.stacks:
                 if lv == level:
-                    widgets.jslink((variants[prefix[parent]], "index"), (stack, "selected_index"))
+                    self._link((variants[prefix[parent]], "index"), (stack, "selected_index"))
             if self.axes[parent].depends_on is not None:
                 raise ValueError(f"{axis.name} may depend only on a control of its own")
             choice = widgets.Stack(
@@ -313,7 +317,7 @@ class _Builder:
                 selected_index=controls[parent].index,
                 layout=widgets.Layout(max_width="100%"),
             )
-            widgets.jslink((controls[parent], "index"), (choice, "selected_index"))
+            self._link((controls[parent], "index"), (choice, "selected_index"))
             controls.append(choice)
         toggles = []
         for layer in self.layers:
@@ -325,7 +329,7 @@ class _Builder:
                 layout=widgets.Layout(margin="0 1.5em 0 0"),
             )
             for stack in self.layer_stacks[layer.name]:
-                widgets.jslink((toggle, "index"), (stack, "selected_index"))
+                self._link((toggle, "index"), (stack, "selected_index"))
             toggles.append(toggle)
         notes = explorer.offline_notes()
         disabled = []
@@ -367,9 +371,10 @@ _COPIED = ("value", "min", "max", "step", "base", "description", "readout_format
 def build_online(explorer: Explorer) -> widgets.VBox:
     """The explorer as nested stacks of prerendered frames with linked online controls.
 
-    The returned panel's ``frames`` attribute counts the frames rendered.
+    The returned panel's ``frames`` attribute counts the frames rendered; ``links`` holds the
+    browser-side links from the controls to the stacks.
     """
     builder = _Builder(explorer)
     panel = builder.build()
-    panel.frames = builder.frames
+    panel.frames, panel.links = builder.frames, builder.links
     return panel
