@@ -131,12 +131,16 @@ def test_frames_match_the_live_explorer_at_the_same_setting(name):
         images = picture(frame)
         assert alt_of(images[1]) == live.describe()
         background, overlays = live.render_layers(
-            [a for a in live._moving if all(a not in l.artists() for l in live.online_layers())],
+            [
+                a
+                for a in live._moving
+                if all(a not in layer.artists() for layer in live.online_layers())
+            ],
             *(layer.artists() for layer in live.online_layers()),
         )
         assert png_of(images[0]) == background
         assert png_of(images[1]) == overlays[0]
-        for i, key in enumerate(layers):  # each racer's layer and its line of the readout
+        for i in range(len(layers)):  # each racer's layer and its line of the readout
             toggled = images[2 + i]
             assert png_of(toggled.children[1]) == overlays[1 + i]
             assert readouts[1 + i].children[1].value == live.online_layers()[i].readout()
