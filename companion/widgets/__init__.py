@@ -22,7 +22,7 @@ Colab or Binder; as frames when the notebook is executed to build the book.
 ========================================  ===========================================
 """
 
-from .base import Explorer
+from .base import Explorer  # noqa: F401  (the base, for new explorers)
 from .descent import DescentExplorer, descent_explorer
 from .gradient_norms import GradientNormExplorer, GradientNormState, gradient_norm_explorer
 from .minibatch import MinibatchExplorer, minibatch_explorer
@@ -34,7 +34,6 @@ __all__ = [
     "PRECISIONS",
     "RACERS",
     "DescentExplorer",
-    "Explorer",
     "GradientNormExplorer",
     "GradientNormState",
     "MinibatchExplorer",
