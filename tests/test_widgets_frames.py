@@ -57,12 +57,25 @@ MAKERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fewer_online_values(monkeypatch):
-    monkeypatch.setattr(minibatch_module, "ONLINE_LRS", (0.1, 3.0))
-    monkeypatch.setattr(minibatch_module, "ONLINE_EPOCHS", (1, 2))
-    monkeypatch.setattr(momentum_module, "ONLINE_LRS", (1.0, 3.9))
-    monkeypatch.setattr(momentum_module, "ONLINE_MOMENTA", (0.0, 0.9))
+@pytest.fixture(scope="module", autouse=True)
+def fewer_online_values():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(minibatch_module, "ONLINE_LRS", (0.1, 3.0))
+        patch.setattr(minibatch_module, "ONLINE_EPOCHS", (1, 2))
+        patch.setattr(momentum_module, "ONLINE_LRS", (1.0, 3.9))
+        patch.setattr(momentum_module, "ONLINE_MOMENTA", (0.0, 0.9))
+        yield
+
+
+_BUILT: dict = {}
+
+
+def built(name: str):
+    """A small explorer of each kind and its online panel, built once for all tests."""
+    if name not in _BUILT:
+        explorer = MAKERS[name]()
+        _BUILT[name] = explorer, explorer.online()
+    return _BUILT[name]
 
 
 def leaf(panel: widgets.VBox, explorer, settings: dict) -> widgets.VBox:
@@ -94,8 +107,7 @@ def alt_of(image: widgets.HTML) -> str:
 
 @pytest.mark.parametrize("name", list(MAKERS))
 def test_online_panel_has_one_frame_per_setting_and_every_control_linked(name):
-    explorer = MAKERS[name]()
-    panel = explorer.online()
+    explorer, panel = built(name)
     settings = frame_settings(explorer)
     assert panel.frames == len(settings) > 1
     linked = {id(link.target[0]) for link in panel.links}
@@ -115,8 +127,7 @@ def test_online_panel_has_one_frame_per_setting_and_every_control_linked(name):
 
 @pytest.mark.parametrize("name", list(MAKERS))
 def test_frames_match_the_live_explorer_at_the_same_setting(name):
-    explorer = MAKERS[name]()
-    panel = explorer.online()
+    explorer, panel = built(name)
     settings = frame_settings(explorer)
     live = MAKERS[name]()
     layers = [layer.name for layer in live.online_layers()]
@@ -147,8 +158,7 @@ def test_frames_match_the_live_explorer_at_the_same_setting(name):
 
 
 def test_frames_differ_when_a_control_changes():
-    explorer = MAKERS["secant"]()
-    panel = explorer.online()
+    explorer, panel = built("secant")
     settings = frame_settings(explorer)
     shown = {
         (
@@ -161,16 +171,14 @@ def test_frames_differ_when_a_control_changes():
 
 
 def test_controls_that_cannot_go_online_are_shown_disabled_with_a_note():
-    explorer = MAKERS["descent"]()
-    panel = explorer.online()
+    _, panel = built("descent")
     disabled = [w for w in panel.children[1].children if getattr(w, "disabled", False)]
     assert [w.description for w in disabled] == ["steps"]
     assert "step budget" in panel.children[2].value
 
 
 def test_the_online_default_is_the_live_default():
-    explorer = MAKERS["momentum"]()
-    panel = explorer.online()
+    explorer, panel = built("momentum")
     controls = panel.children[0].children
     lr, momentum = explorer.online_axes()[:2]
     assert math.isclose(lr.values_for({})[controls[0].index], explorer.lr.value)
