@@ -112,6 +112,36 @@ def row(*children: widgets.Widget) -> widgets.HBox:
     return widgets.HBox(list(children), layout=ROW_LAYOUT)
 
 
+def readout_table(rows: Sequence[tuple[str, str]]) -> str:
+    """A readout's numbers as an HTML table: one row per (name, value), values as code."""
+    cells = "".join(
+        f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}</code>"
+        "</td></tr>"
+        for name, value in rows
+    )
+    return f"<table style='margin:0'>{cells}</table>"
+
+
+def outcome(result: Any) -> str:
+    """How a run (:class:`companion.descent.DescentResult`) ended, in a few words."""
+    if result.diverged:
+        return f"diverged at step {result.steps}"
+    if result.converged:
+        return f"converged in {result.steps} steps"
+    return f"step budget ({result.steps}) used up"
+
+
+def toggle_buttons(options: Sequence[str], value: str, description: str) -> widgets.ToggleButtons:
+    """A choice among a few named options, as a row of buttons that wraps on a phone."""
+    return widgets.ToggleButtons(
+        options=list(options),
+        value=value,
+        description=description,
+        style={"button_width": "80px"},
+        layout=widgets.Layout(max_width="100%"),
+    )
+
+
 def snap_to_step(slider: widgets.FloatSlider | widgets.FloatLogSlider) -> None:
     """Move a slider's value onto its step grid, as the browser will.
 
@@ -307,3 +337,63 @@ class Explorer:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         shown = self.widget if live_kernel() or not self.online_axes() else self.online()
         return shown._repr_mimebundle_(**kwargs)
+
+
+class SurfaceExplorer(Explorer):
+    """An explorer over a choice of 2-D surfaces (chapters 2 and 6).
+
+    Each surface's contour lines are computed once; the ``surface`` dropdown swaps them in,
+    with the surface's minima and window, and resets the controls that depend on the surface
+    (:meth:`_reset_for`: the learning rate, by default). A subclass draws ``contour_lines``
+    (a LineCollection), ``minima_marker`` on ``ax_path``, and adds what else a surface changes
+    in :meth:`_surface_shown`.
+    """
+
+    def _take_surfaces(self, surfaces: dict[str, Surface], surface: str, grid_size: int) -> None:
+        """Check the surfaces, compute their contours and make the ``surface`` dropdown."""
+        self.surfaces = dict(surfaces)
+        if surface not in self.surfaces:
+            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
+        for name, s in self.surfaces.items():
+            if s.dim != 2:
+                raise ValueError(f"the explorer needs 2-D surfaces; {name!r} has dim {s.dim}")
+        self._contours = {name: contour_segments(s, grid_size) for name, s in self.surfaces.items()}
+        self.surface = widgets.Dropdown(
+            options=list(self.surfaces), value=surface, description="surface"
+        )
+
+    def _show_surface(self, name: str) -> None:
+        """Swap in a surface's precomputed contour lines, minima and window (no new artists)."""
+        surface = self.surfaces[name]
+        segments, level_index, n_levels = self._contours[name]
+        self.contour_lines.set_segments(segments)
+        self.contour_lines.set_array(level_index)
+        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
+        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
+        self.ax_path.set_xlim(x_lo, x_hi)
+        self.ax_path.set_ylim(y_lo, y_hi)
+        self._surface_shown(surface)
+        self._background = None  # the static part changed: render it again
+
+    def _surface_shown(self, surface: Surface) -> None:
+        """What else a new surface changes in the static picture (a subclass adds it)."""
+
+    def _reset_for(self, surface: Surface) -> None:
+        """Set the controls that follow the surface: its own learning rate."""
+        self.lr.value = surface.lr
+
+    def _on_surface(self, change: dict[str, Any]) -> None:
+        """A new surface: its contours, window and controls; one update at the end."""
+        applying, self._busy = self._busy, True  # not one update per control it resets
+        try:
+            self._reset_for(self.surfaces[change["new"]])
+            self._show_surface(change["new"])
+        finally:
+            self._busy = applying
+        if not applying:
+            self.update()
+            self._redraw()
+
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self.surface.value)

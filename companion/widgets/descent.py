@@ -27,7 +27,7 @@ from .._validate import positive_number
 from ..descent import DescentResult, gradient_descent
 from ..plots import _STYLE, COLORS
 from ..surfaces import Quadratic, Surface, gallery
-from .base import Explorer, contour_segments, lr_slider, row
+from .base import SurfaceExplorer, lr_slider, outcome, readout_table, row
 from .frames import Axis
 
 __all__ = ["DescentExplorer", "descent_explorer"]
@@ -49,7 +49,7 @@ LR_FACTORS = (0.1, 0.5, 1.0, 1.2, 2.0)
 LR_EXPONENTS = (-5.0, 1.0)
 
 
-class DescentExplorer(Explorer):
+class DescentExplorer(SurfaceExplorer):
     r"""Gradient descent on a 2-D surface: the path on the contour plot and the loss curve.
 
     Parameters
@@ -119,12 +119,7 @@ class DescentExplorer(Explorer):
         tol: float = 1e-6,
         grid_size: int = 160,
     ) -> None:
-        self.surfaces = gallery() if surfaces is None else dict(surfaces)
-        if surface not in self.surfaces:
-            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
-        for name, s in self.surfaces.items():
-            if s.dim != 2:
-                raise ValueError(f"the explorer needs 2-D surfaces; {name!r} has dim {s.dim}")
+        self._take_surfaces(gallery() if surfaces is None else surfaces, surface, grid_size)
         if not 1 <= int(steps) <= 5000:
             raise ValueError(f"steps must be between 1 and 5000; got {steps!r}")
         self.tol = float(tol)
@@ -133,14 +128,10 @@ class DescentExplorer(Explorer):
         if not 10 ** LR_EXPONENTS[0] <= lr <= 10 ** LR_EXPONENTS[1]:
             raise ValueError(f"lr must lie between 1e-5 and 10; got {lr!r}")
 
-        # 1. Precompute, once per surface, the contour lines (and their colours by level).
-        self._contours = {name: contour_segments(s, grid_size) for name, s in self.surfaces.items()}
+        # 1. Precompute, once per surface, the loss axis (the contours are computed above).
         self._loss_limits = {name: _loss_limits(s) for name, s in self.surfaces.items()}
 
         # 2. Controls, readout, output.
-        self.surface = widgets.Dropdown(
-            options=list(self.surfaces), value=surface, description="surface"
-        )
         (x_lo, x_hi), (y_lo, y_hi) = chosen.bounds
         x0, y0 = chosen.start if start is None else start
         slider = {"continuous_update": True, "readout_format": ".2f"}
@@ -208,23 +199,9 @@ class DescentExplorer(Explorer):
         ax.set_autoscale_on(False)
         self._loss_title = ax.set_title("")
 
-    def _show_surface(self, name: str) -> None:
-        """Swap in a surface's precomputed contour lines and markers (no new artists)."""
-        surface = self.surfaces[name]
-        segments, level_index, n_levels = self._contours[name]
-        self.contour_lines.set_segments(segments)
-        self.contour_lines.set_array(level_index)
-        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
-        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+    def _surface_shown(self, surface: Surface) -> None:
         self.saddle_marker.set_data(surface.saddles[:, 0], surface.saddles[:, 1])
-        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        self.ax_path.set_xlim(x_lo, x_hi)
-        self.ax_path.set_ylim(y_lo, y_hi)
-        self.ax_loss.set_ylim(*self._loss_limits[name])
-        self._background = None  # the static part changed: render it again
-
-    def _static_key(self) -> tuple:
-        return (*super()._static_key(), self.surface.value)
+        self.ax_loss.set_ylim(*self._loss_limits[surface.name])
 
     # -- online --------------------------------------------------------------------------
 
@@ -309,7 +286,7 @@ class DescentExplorer(Explorer):
         if self.ax_loss.get_xlim() != (0, int(self.steps.value)):
             self.ax_loss.set_xlim(0, int(self.steps.value))
             self._background = None
-        self._loss_title.set_text(_status_title(result))
+        self._loss_title.set_text(outcome(result))
         self.readout.value = self._readout_html(surface, result)
 
     def _readout_html(self, surface: Surface, result: DescentResult) -> str:
@@ -323,12 +300,7 @@ class DescentExplorer(Explorer):
             ("‖∇J(θ)‖", f"{result.grad_norms[-1]:.2e}"),
             (f"nearest {kind}", f"({where}), at distance {distance:.2e}"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}</code>"
-            "</td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         if result.diverged:
             advice = "Make η smaller."
             if isinstance(surface, Quadratic):
@@ -353,24 +325,15 @@ class DescentExplorer(Explorer):
             )
         return text
 
-    def _on_surface(self, change: dict[str, Any]) -> None:
-        """A new surface: its contours, window, start point and learning rate."""
-        surface = self.surfaces[change["new"]]
-        applying, self._busy = self._busy, True  # one update at the end, not one per slider
-        try:
-            for slider, (lo, hi), value in zip(
-                (self.start_x, self.start_y), surface.bounds, surface.start, strict=True
-            ):
-                slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)
-                slider.value = float(value)
-                slider.min, slider.max, slider.step = lo, hi, (hi - lo) / 400
-            self.lr.value = surface.lr
-            self._show_surface(change["new"])
-        finally:
-            self._busy = applying
-        if not applying:
-            self.update()
-            self._redraw()
+    def _reset_for(self, surface: Surface) -> None:
+        """A new surface: its own start point (the sliders take its window) and rate."""
+        for slider, (lo, hi), value in zip(
+            (self.start_x, self.start_y), surface.bounds, surface.start, strict=True
+        ):
+            slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)
+            slider.value = float(value)
+            slider.min, slider.max, slider.step = lo, hi, (hi - lo) / 400
+        super()._reset_for(surface)
 
 
 def _loss_limits(surface: Surface) -> tuple[float, float]:
@@ -382,14 +345,6 @@ def _loss_limits(surface: Surface) -> tuple[float, float]:
     top = float(np.nanmax(np.where(np.isfinite(Z), Z, np.nan))) - surface.min_value
     ceiling = 10.0 ** np.ceil(np.log10(max(top, 1e-300)) + 1)
     return ceiling * 1e-18, ceiling
-
-
-def _status_title(result: DescentResult) -> str:
-    if result.diverged:
-        return f"diverged at step {result.steps}"
-    if result.converged:
-        return f"converged in {result.steps} steps"
-    return f"step budget ({result.steps}) used up"
 
 
 def descent_explorer(**kwargs: Any) -> DescentExplorer:

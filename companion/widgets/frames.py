@@ -258,7 +258,12 @@ class _Builder:
             picture.append(self.toggled(layer, image, _CELL))
             line = widgets.HTML(frame["layer_readouts"][layer.name])
             readouts.append(self.toggled(layer, line, None))
-        return widgets.VBox([widgets.VBox(readouts), widgets.GridBox(picture, layout=_PICTURE)])
+        return widgets.VBox(
+            [
+                widgets.VBox(readouts).add_class("explorer-readout"),
+                widgets.GridBox(picture, layout=_PICTURE).add_class("explorer-picture"),
+            ]
+        )
 
     def toggled(self, layer: Layer, child: widgets.Widget, layout) -> widgets.Stack:
         stack = widgets.Stack(
@@ -274,12 +279,14 @@ class _Builder:
         labels = [axis.label(v) for v in values]
         common = {"description": axis.description, "style": {"description_width": "initial"}}
         if axis.kind == "buttons":
-            return widgets.ToggleButtons(options=labels, index=index, **common)
-        if axis.kind == "dropdown":
-            return widgets.Dropdown(options=labels, index=index, **common)
-        return widgets.SelectionSlider(
-            options=labels, index=index, continuous_update=True, layout=SLIDER_LAYOUT, **common
-        )
+            control = widgets.ToggleButtons(options=labels, index=index, **common)
+        elif axis.kind == "dropdown":
+            control = widgets.Dropdown(options=labels, index=index, **common)
+        else:
+            control = widgets.SelectionSlider(
+                options=labels, index=index, continuous_update=True, layout=SLIDER_LAYOUT, **common
+            )
+        return _marked(control)
 
     def build(self) -> widgets.VBox:
         explorer = self.explorer
@@ -328,6 +335,7 @@ class _Builder:
                 style={"description_width": "initial", "button_width": "3.2em"},
                 layout=widgets.Layout(margin="0 1.5em 0 0"),
             )
+            _marked(toggle)
             for stack in self.layer_stacks[layer.name]:
                 self._link((toggle, "index"), (stack, "selected_index"))
             toggles.append(toggle)
@@ -357,7 +365,13 @@ class _Builder:
         )
         explorer.update()
         explorer.output.outputs = ()
-        return widgets.VBox(parts, layout=widgets.Layout(max_width="100%"))
+        panel = widgets.VBox(parts, layout=widgets.Layout(max_width="100%"))
+        return panel.add_class("explorer-online")
+
+
+def _marked(control: widgets.Widget) -> widgets.Widget:
+    """Mark an online control in the page (tests find it, and its model, by these classes)."""
+    return control.add_class("explorer-control").add_class(f"explorer-model-{control.model_id}")
 
 
 def row(*children: widgets.Widget) -> widgets.HBox:

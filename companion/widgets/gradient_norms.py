@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from ..gradient_flow import ZERO, gradient_norm_table
 from ..layers import ACTIVATIONS, INITS
 from ..plots import _STYLE, color
-from .base import SLIDER_LAYOUT, Explorer
+from .base import SLIDER_LAYOUT, Explorer, readout_table, toggle_buttons
 from .frames import Axis
 
 __all__ = ["GradientNormExplorer", "GradientNormState", "gradient_norm_explorer"]
@@ -155,15 +155,8 @@ class GradientNormExplorer(Explorer):
             continuous_update=True,
             layout=SLIDER_LAYOUT,
         )
-        self.activation = widgets.ToggleButtons(
-            options=list(ORDER),
-            value=activation,
-            description="activation",
-            style={"button_width": "80px"},
-        )
-        self.init = widgets.ToggleButtons(
-            options=list(INITS), value=init, description="init", style={"button_width": "80px"}
-        )
+        self.activation = toggle_buttons(ORDER, activation, "activation")
+        self.init = toggle_buttons(INITS, init, "init")
         self.readout = widgets.HTML()
         self.output = widgets.Output()
         self.widget = widgets.VBox(
@@ -275,11 +268,7 @@ class GradientNormExplorer(Explorer):
             (f"last layer ‖∂J/∂W_{state.depth}‖", norm(state.norms[-1])),
             ("ratio first / last", "—" if state.ratio is None else f"{state.ratio:.2e}"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{value}</code></td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         if state.message is not None:
             text += f"<p style='color:{color('numerical')}'>{html.escape(state.message)}</p>"
         return text

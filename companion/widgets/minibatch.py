@@ -30,7 +30,7 @@ from .._validate import positive_number
 from ..data import RegressionData, linear_regression, num_batches
 from ..plots import _STYLE, COLORS
 from ..training import SGDRun, minibatch_sgd
-from .base import SLIDER_LAYOUT, Explorer, contour_segments, lr_slider, row
+from .base import SLIDER_LAYOUT, Explorer, contour_segments, lr_slider, readout_table, row
 from .frames import Axis
 
 __all__ = ["MinibatchExplorer", "minibatch_explorer"]
@@ -303,12 +303,7 @@ class MinibatchExplorer(Explorer):
             ("final J − J*, full batch", "—" if gd.diverged else f"{gd_gap:.3g}"),
             ("gradient noise at θ*, E‖ĝ − ∇J‖²", f"{noise:.3g} = σ²/B · (n − B)/(n − 1)"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}"
-            "</code></td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         L = self.data.surface.L
         if run.diverged or gd.diverged:
             text += (

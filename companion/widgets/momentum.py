@@ -32,7 +32,16 @@ from ..descent import DescentResult
 from ..optim import SGD, minimize, momentum_rate, optimal_momentum
 from ..plots import _STYLE, COLORS
 from ..surfaces import Quadratic, quadratic_bowl
-from .base import SLIDER_LAYOUT, Explorer, contour_segments, lr_slider, row, snap_to_step
+from .base import (
+    SLIDER_LAYOUT,
+    Explorer,
+    contour_segments,
+    lr_slider,
+    outcome,
+    readout_table,
+    row,
+    snap_to_step,
+)
 from .frames import Axis
 
 __all__ = ["LR_RANGE", "MOMENTUM_RANGE", "MomentumExplorer", "momentum_explorer"]
@@ -276,7 +285,7 @@ class MomentumExplorer(Explorer):
         name = "Nesterov" if self.nesterov.value else "heavy ball"
         return (
             f"{self.ALT} Now: {name}, η = {float(self.lr.value):.3f}, "
-            f"β = {float(self.momentum.value):.3f}: {_outcome(self.result)}."
+            f"β = {float(self.momentum.value):.3f}: {outcome(self.result)}."
         )
 
     # -- the pure part -------------------------------------------------------------------
@@ -302,7 +311,7 @@ class MomentumExplorer(Explorer):
         self.map_marker.set_data([lr], [momentum])
         self._path_title.set_text(
             f"κ = {self.bowl.condition_number:g}: η = {lr:.3f}, β = {momentum:.3f} — "
-            + _outcome(result)
+            + outcome(result)
         )
         self.readout.value = self._readout_html(lr, momentum, nesterov, result)
 
@@ -329,12 +338,7 @@ class MomentumExplorer(Explorer):
                 f"‖θ − θ*‖ = {np.linalg.norm(result.x - self.bowl.center):.2e}",
             ),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}</code>"
-            "</td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         if nesterov and momentum == 0:
             text += "<p>With β = 0, Nesterov's method is plain gradient descent.</p>"
         if result.diverged or rate >= 1:
@@ -348,14 +352,6 @@ class MomentumExplorer(Explorer):
                 + "</p>"
             )
         return text
-
-
-def _outcome(result: DescentResult) -> str:
-    if result.diverged:
-        return f"diverged at step {result.steps}"
-    if result.converged:
-        return f"converged in {result.steps} steps"
-    return f"{result.steps} steps, not yet converged"
 
 
 def _damping(lam: float, lr: float, momentum: float, nesterov: bool) -> str:

@@ -29,7 +29,7 @@ from ..descent import DescentResult
 from ..optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
 from ..plots import _STYLE, COLORS
 from ..surfaces import Surface, beale, himmelblau, quadratic_bowl, rosenbrock, saddle
-from .base import Explorer, contour_segments, log_limits, lr_slider, row, snap_to_step
+from .base import SurfaceExplorer, log_limits, lr_slider, row, snap_to_step
 from .frames import Axis, Layer
 
 __all__ = ["RACERS", "OptimizerRace", "optimizer_race", "race_surfaces"]
@@ -77,7 +77,7 @@ def race_surfaces() -> dict[str, Surface]:
     return {s.name: s for s in surfaces}
 
 
-class OptimizerRace(Explorer):
+class OptimizerRace(SurfaceExplorer):
     r"""Race optimizers on a 2-D surface at one learning rate.
 
     Parameters
@@ -133,12 +133,7 @@ class OptimizerRace(Explorer):
         lr: float | None = None,
         steps: int = 300,
     ) -> None:
-        self.surfaces = race_surfaces() if surfaces is None else dict(surfaces)
-        if surface not in self.surfaces:
-            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
-        for name, s in self.surfaces.items():
-            if s.dim != 2:
-                raise ValueError(f"the race needs 2-D surfaces; {name!r} has dim {s.dim}")
+        self._take_surfaces(race_surfaces() if surfaces is None else surfaces, surface, 160)
         unknown = set(optimizers) - set(RACERS)
         if unknown:
             raise ValueError(f"unknown optimizers {sorted(unknown)}; choose from {list(RACERS)}")
@@ -148,15 +143,11 @@ class OptimizerRace(Explorer):
         if not 10 <= int(steps) <= 3000:
             raise ValueError(f"steps must be between 10 and 3000; got {steps!r}")
 
-        # 1. Precompute every surface's contour lines.
-        self._contours = {name: contour_segments(s, 160) for name, s in self.surfaces.items()}
+        # 1. Runs are cached by setting (each surface's contours are computed above).
         self._runs: dict[tuple, DescentResult] = {}
         self.results: dict[str, DescentResult] = {}
 
         # 2. Controls, readout, output.
-        self.surface = widgets.Dropdown(
-            options=list(self.surfaces), value=surface, description="surface"
-        )
         self.checkboxes = {
             key: widgets.Checkbox(
                 value=key in optimizers,
@@ -226,23 +217,12 @@ class OptimizerRace(Explorer):
         ax.set_autoscale_on(False)
         ax.set_title("the loss gap (×: a run diverged)")
 
-    def _show_surface(self, name: str) -> None:
-        """Swap in a surface's contours, minima, start and window (the static part)."""
-        surface = self.surfaces[name]
-        segments, level_index, n_levels = self._contours[name]
-        self.contour_lines.set_segments(segments)
-        self.contour_lines.set_array(level_index)
-        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
-        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+    def _surface_shown(self, surface: Surface) -> None:
         self.start_marker.set_data([surface.start[0]], [surface.start[1]])
-        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        self.ax_path.set_xlim(x_lo, x_hi)
-        self.ax_path.set_ylim(y_lo, y_hi)
         # the loss axis is fixed per surface (so ticking a racer never moves it): twelve
         # decades below the start's gap (convergence) and four above it (divergence)
         start_gap = max(float(surface.f(surface.start)) - surface.min_value, 1e-12)
         self.ax_loss.set_ylim(*log_limits(1e-12 * start_gap, 1e4 * start_gap))
-        self._background = None
 
     # -- the pure part -------------------------------------------------------------------
 
@@ -344,9 +324,6 @@ class OptimizerRace(Explorer):
             )
         return line
 
-    def _static_key(self) -> tuple:
-        return (*super()._static_key(), self.surface.value)
-
     # -- online --------------------------------------------------------------------------
 
     def online_axes(self) -> list[Axis]:
@@ -402,18 +379,6 @@ class OptimizerRace(Explorer):
         return (
             f"{self.ALT} Now: {self.surface.value}, η = {float(self.lr.value):.3g}, racing {names}."
         )
-
-    def _on_surface(self, change: dict[str, Any]) -> None:
-        """A new surface: its contours, window and learning rate; one update at the end."""
-        applying, self._busy = self._busy, True
-        try:
-            self.lr.value = self.surfaces[change["new"]].lr
-            self._show_surface(change["new"])
-        finally:
-            self._busy = applying
-        if not applying:
-            self.update()
-            self._redraw()
 
 
 def optimizer_race(**kwargs: Any) -> OptimizerRace:

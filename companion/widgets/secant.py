@@ -18,7 +18,7 @@ import numpy as np
 from .._validate import positive_number
 from ..gradients import METHODS, derivative_errors
 from ..plots import _STYLE, color
-from .base import SLIDER_LAYOUT, Explorer, row
+from .base import SLIDER_LAYOUT, Explorer, readout_table, row, toggle_buttons
 from .frames import Axis
 
 __all__ = ["PRECISIONS", "SecantExplorer", "SecantState", "secant_explorer"]
@@ -191,18 +191,8 @@ class SecantExplorer(Explorer):
             style={"description_width": "initial"},
             layout=SLIDER_LAYOUT,
         )
-        self.method = widgets.ToggleButtons(
-            options=list(METHODS),
-            value=method,
-            description="method",
-            style={"button_width": "80px"},
-        )
-        self.precision = widgets.ToggleButtons(
-            options=list(PRECISIONS),
-            value=precision,
-            description="precision",
-            style={"button_width": "80px"},
-        )
+        self.method = toggle_buttons(METHODS, method, "method")
+        self.precision = toggle_buttons(PRECISIONS, precision, "precision")
         self.readout = widgets.HTML()
         self.output = widgets.Output()
         self.widget = widgets.VBox(
@@ -399,11 +389,7 @@ class SecantExplorer(Explorer):
             ("absolute error", f"{state.error:.2e}" if state.message is None else "—"),
             ("best h on this curve", f"{best_h:.1e} (error {best_error:.1e})"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{value}</code></td></tr>"
-            for name, value in rows
-        )
-        text = f"<table style='margin:0'>{cells}</table>"
+        text = readout_table(rows)
         if state.message is not None:
             text += (
                 "<p style='color:#D55E00'><b>Warning:</b> " + html.escape(state.message) + "</p>"
