@@ -203,8 +203,9 @@ class SecantExplorer(Explorer):
         with mpl.rc_context(_STYLE):
             self._new_figure((8.6, 3.4))
             self._build_axes()
-        moving = (self.secant_line, self.points, self._legend, self.error_line, self.other_line)
-        moving += (self.best_marker, self.marker, self._error_title, self._error_legend)
+        # Only the secant, its points and the marker move with h; the curves, legends and
+        # titles change with the method or the precision, which redraws the static picture.
+        moving = (self.secant_line, self.points, self.marker)
         self._go_live(moving, (self.h, self.method, self.precision))
 
     # -- the pure part: numbers for one setting ------------------------------------------
@@ -378,6 +379,9 @@ class SecantExplorer(Explorer):
         self.marker.set_data([state.h], [max(shown_error, self._error_floor)])
         self.marker.set_color(method_color)
         self._error_title.set_text(f"Error of the {state.method} difference, {state.precision}")
+        if self._static_key() != getattr(self, "_shown_key", None):
+            self._background = None  # the method or the precision changed the static picture
+        self._shown_key = self._static_key()
 
         self.readout.value = self._readout_html(state, best_h, best_error)
 
@@ -402,6 +406,9 @@ class SecantExplorer(Explorer):
             f"{self.ALT} Now: the {state.method} difference in {state.precision} with "
             f"h = {state.h:.1e}, slope {state.slope:.6g}."
         )
+
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self.method.value, self.precision.value)
 
     # -- online --------------------------------------------------------------------------
 
