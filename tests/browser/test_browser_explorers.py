@@ -50,7 +50,8 @@ READ_JS = """() => {
       else if (readout) label = readout.textContent;
       const kind = select ? 'dropdown' : c.classList.contains('widget-toggle-buttons') ?
         'buttons' : 'slider';
-      return {id, label: label && label.trim(), kind};
+      // a dropdown shows spaces as no-break spaces
+      return {id, label: label && label.replace(/\u00a0/g, ' ').trim(), kind};
     });
     const images = [...panel.querySelectorAll('.explorer-picture img')].filter(visible)
       .map((i) => i.getAttribute('src'));
@@ -175,8 +176,10 @@ def test_every_control_of_every_explorer_switches_to_its_frame(visit, page: str)
         panels = opened.page.evaluate(READ_JS)
         assert panels, f"{page}: no online explorer on the page"
         for number in range(len(panels)):
-            for control in opened.page.evaluate(READ_JS)[number]["controls"]:
+            # by position: moving a surface swaps in the controls that depend on it
+            for position in range(len(panels[number]["controls"])):
                 before = opened.page.evaluate(READ_JS)[number]
+                control = before["controls"][position]
                 where = f"{page}, explorer {number + 1}, control {control['id']}"
                 _check_frame(saved, before, where)
                 options = saved.models[control["id"]]["_options_labels"]
