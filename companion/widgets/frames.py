@@ -124,6 +124,8 @@ _PICTURE = widgets.Layout(
 )
 _CELL = widgets.Layout(grid_area="frame", max_width="100%")
 _IMG_STYLE = "width:100%;height:auto;display:block"
+#: What a layer switched off shows: nothing, taking no room.
+_HIDDEN = widgets.Layout(display="none")
 
 
 def _nearest(values: list[Any], value: Any) -> int:
@@ -267,7 +269,7 @@ class _Builder:
 
     def toggled(self, layer: Layer, child: widgets.Widget, layout) -> widgets.Stack:
         stack = widgets.Stack(
-            [widgets.HTML(""), child], selected_index=int(layer.on), layout=layout or {}
+            [widgets.HTML(layout=_HIDDEN), child], selected_index=int(layer.on), layout=layout or {}
         )
         self.layer_stacks.setdefault(layer.name, []).append(stack)
         return stack
