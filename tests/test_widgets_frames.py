@@ -32,7 +32,7 @@ from companion.widgets import (  # noqa: E402
     race_surfaces,
 )
 from companion.widgets.base import live_kernel  # noqa: E402
-from companion.widgets.frames import frame_settings  # noqa: E402
+from companion.widgets.frames import _nearest, frame_settings  # noqa: E402
 
 SMALL_TABLE = gradient_norm_table(depths=[2, 3, 4])
 
@@ -175,6 +175,23 @@ def test_controls_that_cannot_go_online_are_shown_disabled_with_a_note():
     disabled = [w for w in panel.children[1].children if getattr(w, "disabled", False)]
     assert [w.description for w in disabled] == ["steps"]
     assert "step budget" in panel.children[2].value
+
+
+def test_every_saved_stack_shows_the_frame_of_the_live_default():
+    """The page draws the saved state before its links run: each stack must already show
+    the frame the controls select."""
+    for name in MAKERS:
+        explorer, panel = built(name)
+        live = MAKERS[name]()
+        chosen: dict = {}
+        for axis in explorer.online_axes():  # the online value nearest to the live one
+            values = axis.values_for(chosen)
+            chosen[axis.name] = values[_nearest(values, axis.live_value(live))]
+        frame = leaf(panel, explorer, chosen)
+        node = panel.children[-1]
+        while isinstance(node, widgets.Stack):
+            node = node.children[node.selected_index]
+        assert node is frame, name
 
 
 def test_the_online_default_is_the_live_default():

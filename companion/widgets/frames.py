@@ -230,6 +230,9 @@ class _Builder:
             return self.leaf(settings)
         axis = self.axes[level]
         values = axis.values_for(settings)
+        # the default is what the live explorer shows for these settings when it starts from
+        # its own first setting (not from the frame rendered last)
+        _apply(self.explorer, self.axes, self.start)
         _apply(self.explorer, self.axes, settings)
         default = _nearest(values, axis.live_value(self.explorer))
         self.defaults[level, prefix] = default
@@ -293,7 +296,7 @@ class _Builder:
     def build(self) -> widgets.VBox:
         explorer = self.explorer
         self.layer_stacks: dict[str, list[widgets.Stack]] = {}
-        start = {axis.name: axis.live_value(explorer) for axis in self.axes}
+        start = self.start = {axis.name: axis.live_value(explorer) for axis in self.axes}
         tree = self.node(0, (), {})
         controls: list[widgets.Widget] = []
         for level, axis in enumerate(self.axes):
