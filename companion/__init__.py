@@ -16,6 +16,8 @@ One small module per idea, in the order the book teaches them:
 - :mod:`companion.tuning` — the learning-rate range test, grid and random search (Chapter 7)
 - :mod:`companion.compare`, :mod:`companion.second_order` — fair optimizer comparisons over
   seeds; Newton's method and conjugate gradient (Chapter 8)
+- :mod:`companion.clipping`, :mod:`companion.normalization` — gradient clipping, BatchNorm and
+  LayerNorm (Chapter 9, whose optimizers join :mod:`companion.optim`)
 - :mod:`companion.plots` — the book's one figure style and colours
 - ``companion.widgets`` — the interactive explorers used in the chapters, one module each
 - :mod:`companion.exercises` — checks that give instant feedback on exercise items

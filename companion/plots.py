@@ -78,6 +78,21 @@ COLORS: dict[str, str] = {
     "newton": PALETTE[4],
     "conjugate_gradient": PALETTE[2],
     "float16": PALETTE[2],
+    # Chapter 9: clipping, normalization and today's optimizers (dashed where a colour repeats)
+    "no_clip": PALETTE[7],
+    "clip_norm": PALETTE[0],
+    "clip_value": PALETTE[1],
+    "plain": PALETTE[7],
+    "batchnorm": PALETTE[0],
+    "layernorm": PALETTE[2],
+    "amsgrad": PALETTE[2],
+    "adam_warmup": PALETTE[0],
+    "nadam": PALETTE[5],
+    "radam": PALETTE[2],
+    "adamax": PALETTE[4],
+    "adafactor": PALETTE[1],
+    "lion": PALETTE[0],
+    "muon": PALETTE[7],
 }
 
 _STYLE = {
