@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from companion.convergence import rate_map  # noqa: E402
 from companion.optim import SGD, minimize, momentum_rate, optimal_momentum  # noqa: E402
+from companion.optim.analysis import rate_map  # noqa: E402
 from companion.widgets import MomentumExplorer, momentum_explorer  # noqa: E402
 
 

@@ -27,9 +27,9 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 
-from ..convergence import rate_map, steps_to_shrink
 from ..descent import DescentResult
 from ..optim import SGD, minimize, momentum_rate, optimal_momentum
+from ..optim.analysis import rate_map, steps_to_shrink
 from ..plots import _STYLE, COLORS
 from ..surfaces import Quadratic, quadratic_bowl
 from .base import (
