@@ -213,6 +213,13 @@ class Explorer:
     ALT = ""
     _busy = False
 
+    def _panel(self, *controls: widgets.Widget) -> None:
+        """The control panel a notebook displays: the controls (rows of them), then the readout
+        (``self.readout``, HTML) and the output area the figure is shown in (``self.output``)."""
+        self.readout = widgets.HTML()
+        self.output = widgets.Output()
+        self.widget = widgets.VBox([*controls, self.readout, self.output])
+
     def _new_figure(self, figsize: tuple[float, float], **margins: float) -> None:
         """Create the one figure (``self.figure``) and the canvas that renders it to PNG.
 
@@ -324,9 +331,16 @@ class Explorer:
         :class:`companion.widgets.frames.Layer`. None by default."""
         return []
 
+    #: Controls that cannot be served online, by attribute name: a one-line note, in which
+    #: ``{value}`` stands for the value the control keeps there.
+    OFFLINE: dict[str, str] = {}
+
     def offline_notes(self) -> dict[str, str]:
-        """Controls that cannot be served online, by attribute name, with why (one line)."""
-        return {}
+        """The notes of :attr:`OFFLINE`, with each control's value filled in."""
+        return {
+            name: note.format(value=getattr(self, name).value)
+            for name, note in self.OFFLINE.items()
+        }
 
     def online(self) -> widgets.Widget:
         """This explorer as frames rendered now, switched in the browser without a kernel."""

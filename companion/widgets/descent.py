@@ -108,6 +108,10 @@ class DescentExplorer(SurfaceExplorer):
         "Left: contours of the chosen surface with the gradient descent path from the start "
         "point. Right: the loss at every step on a log scale."
     )
+    OFFLINE = {
+        "steps": "Online the step budget stays at {value} and θ₀ and η take the values above; "
+        "in a running notebook every slider is free."
+    }
 
     def __init__(
         self,
@@ -145,17 +149,7 @@ class DescentExplorer(SurfaceExplorer):
         self.steps = widgets.IntSlider(
             value=int(steps), min=10, max=5000, step=10, description="steps"
         )
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                row(self.surface, self.steps),
-                row(self.start_x, self.start_y),
-                self.lr,
-                self.readout,
-                self.output,
-            ]
-        )
+        self._panel(row(self.surface, self.steps), row(self.start_x, self.start_y), self.lr)
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
@@ -235,12 +229,6 @@ class DescentExplorer(SurfaceExplorer):
             ),
             Axis("lr", "η", lrs, label=lambda v: f"{v:g}", depends_on="surface"),
         ]
-
-    def offline_notes(self) -> dict[str, str]:
-        return {
-            "steps": f"Online the step budget stays at {self.steps.value} and θ₀ and η take the "
-            "values above; in a running notebook every slider is free."
-        }
 
     def describe(self) -> str:
         result = self.result

@@ -157,11 +157,7 @@ class GradientNormExplorer(Explorer):
         )
         self.activation = toggle_buttons(ORDER, activation, "activation")
         self.init = toggle_buttons(INITS, init, "init")
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [self.depth, self.activation, self.init, self.readout, self.output]
-        )
+        self._panel(self.depth, self.activation, self.init)
 
         # 3. The one figure (not through pyplot: nothing leaks into the notebook).
         with mpl.rc_context(_STYLE):

@@ -104,6 +104,10 @@ class MinibatchExplorer(Explorer):
         "a star. Right: the loss gap to the optimum against epochs, on a log scale, for "
         "both runs."
     )
+    OFFLINE = {
+        "seed": "Online the shuffling seed stays at {value}; in a running notebook every "
+        "slider is free."
+    }
 
     def __init__(
         self,
@@ -144,17 +148,7 @@ class MinibatchExplorer(Explorer):
         self.lr = lr_slider(lr, LR_EXPONENTS, readout_format=".3f")
         self.epochs = widgets.IntSlider(value=int(epochs), min=1, max=20, description="epochs")
         self.seed = widgets.IntSlider(value=int(seed), min=0, max=20, description="seed")
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                self.batch_size,
-                self.lr,
-                row(self.epochs, self.seed),
-                self.readout,
-                self.output,
-            ]
-        )
+        self._panel(self.batch_size, self.lr, row(self.epochs, self.seed))
 
         # 2. The one figure, with the contour lines computed once.
         segments, level_index, n_levels = contour_segments(surface, 160)
@@ -223,12 +217,6 @@ class MinibatchExplorer(Explorer):
             Axis("lr", "η", list(ONLINE_LRS), label=lambda v: f"{v:g}"),
             Axis("epochs", "epochs", list(ONLINE_EPOCHS), kind="buttons"),
         ]
-
-    def offline_notes(self) -> dict[str, str]:
-        return {
-            "seed": f"Online the shuffling seed stays at {self.seed.value}; in a running "
-            "notebook every slider is free."
-        }
 
     def describe(self) -> str:
         run = self.run

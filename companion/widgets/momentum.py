@@ -166,11 +166,7 @@ class MomentumExplorer(Explorer):
             layout=SLIDER_LAYOUT,
         )
         self.nesterov = widgets.Checkbox(value=bool(nesterov), description="Nesterov")
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [row(self.lr, self.nesterov), self.momentum, self.readout, self.output]
-        )
+        self._panel(row(self.lr, self.nesterov), self.momentum)
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):

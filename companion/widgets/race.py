@@ -124,6 +124,10 @@ class OptimizerRace(SurfaceExplorer):
         "Left: contours of the chosen surface with one path per selected optimizer, each "
         "in its own colour. Right: each optimizer's loss at every step on a log scale."
     )
+    OFFLINE = {
+        "steps": "Online the step budget stays at {value}; in a running notebook η and the "
+        "budget are free."
+    }
 
     def __init__(
         self,
@@ -161,17 +165,7 @@ class OptimizerRace(SurfaceExplorer):
         self.steps = widgets.IntSlider(
             value=int(steps), min=10, max=3000, step=10, description="steps"
         )
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                row(self.surface, self.steps),
-                row(*self.checkboxes.values()),
-                self.lr,
-                self.readout,
-                self.output,
-            ]
-        )
+        self._panel(row(self.surface, self.steps), row(*self.checkboxes.values()), self.lr)
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
@@ -367,12 +361,6 @@ class OptimizerRace(SurfaceExplorer):
 
     def frame_readout(self) -> str:
         return ""
-
-    def offline_notes(self) -> dict[str, str]:
-        return {
-            "steps": f"Online the step budget stays at {self.steps.value}; in a running "
-            "notebook η and the budget are free."
-        }
 
     def describe(self) -> str:
         names = ", ".join(RACERS[k][0] for k in self.results) or "no optimizer"

@@ -193,11 +193,7 @@ class SecantExplorer(Explorer):
         )
         self.method = toggle_buttons(METHODS, method, "method")
         self.precision = toggle_buttons(PRECISIONS, precision, "precision")
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [self.h, row(self.method, self.precision), self.readout, self.output]
-        )
+        self._panel(self.h, row(self.method, self.precision))
 
         # 3. The one figure, built once (not through pyplot: no figure manager, nothing leaks).
         with mpl.rc_context(_STYLE):
