@@ -3,7 +3,8 @@
 #   make serve  serve _build/html on http://127.0.0.1:8000
 #   make pdf    print the built book to one PDF, _build/pdf/book.pdf (and link it from the site)
 #   make test   build the book, then run the whole test suite
-#   make lab    open the notebooks in JupyterLab (widgets work there; LAB_ARGS=... passes options)
+#   make lab    open the notebooks in JupyterLab (explorers are live there; as root it passes
+#               --allow-root; LAB_ARGS=... passes more options, e.g. LAB_ARGS=--no-browser)
 #   make clean  remove build outputs (keeps .venv and node_modules)
 
 # One BLAS thread: the book's matrices are small, and on a busy 2-core machine OpenBLAS's extra
@@ -100,8 +101,10 @@ serve:
 test: book $(TEST_STAMP)
 	$(PY) -m pytest --nbval-lax --doctest-modules companion tests book exercises
 
+# JupyterLab refuses to start as root unless told; containers often run as root, so pass it then.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV_STAMP)
-	$(VENV)/bin/jupyter lab $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -29,7 +29,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from companion.widgets_descent import DescentExplorer  # noqa: E402
+from companion.widgets import DescentExplorer  # noqa: E402
 
 
 def _moves(explorer: DescentExplorer, n: int, rng: np.random.Generator) -> list:

@@ -19,7 +19,7 @@ One small module per idea, in the order the book teaches them:
 - :mod:`companion.clipping`, :mod:`companion.normalization` — gradient clipping, BatchNorm and
   LayerNorm (Chapter 9, whose optimizers join :mod:`companion.optim`)
 - :mod:`companion.plots` — the book's one figure style and colours
-- ``companion.widgets*`` — the interactive explorers used in the chapters
+- ``companion.widgets`` — the interactive explorers used in the chapters, one module each
 - :mod:`companion.exercises` — checks that give instant feedback on exercise items
 - :mod:`companion.grade` — the batch grader (``python -m companion.grade``)
 - :mod:`companion.book` — helpers the chapters use to show code and quote computed numbers

@@ -24,7 +24,7 @@ API_PAGE = ROOT / "_build" / "html" / "book" / "appendix" / "api.html"
 #: explorers (shown in the chapters themselves), the exercises' per-item checks, the
 #: notebook helpers and command-line entry points.
 NOT_DOCUMENTED = re.compile(
-    r"^companion\.(widgets\w*|book|exercises\.(ex\d\d|core|generate|summary)|grade\.__main__)$"
+    r"^companion\.(widgets(\.\w+)?|book|exercises\.(ex\d\d|core|generate|summary)|grade\.__main__)$"
 )
 
 

@@ -1,4 +1,4 @@
-"""Widgets show their figure by setting an Output's state, never by capturing output."""
+"""companion.widgets.base: an explorer shows its figure by setting an Output's state."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import base64
 import re
 
 import ipywidgets as widgets
+import pytest
 from _nbtools import ROOT
 
-from companion._widget_output import show_png
+from companion.widgets.base import show_png
 
 
 def test_show_png_replaces_everything_in_the_output():
@@ -37,26 +38,21 @@ def test_shown_figure_carries_its_alt_text_in_html():
     output = widgets.Output()
     show_png(output, b"\x89PNG", 'Loss "curve" & path')
     data = output.outputs[0]["data"]
-    assert data["text/html"].startswith('<img alt="Loss &quot;curve&quot; &amp; path" src="data:')
+    assert data["text/html"].startswith('<img alt="Loss &quot;curve&quot; &amp; path" ')
+    assert 'src="data:image/png;base64,' in data["text/html"]
+    assert "max-width:100%" in data["text/html"]  # never wider than the text column
     assert data["text/plain"] == 'Loss "curve" & path'
 
 
 def test_show_png_refuses_an_empty_alt_text():
-    import pytest
-
     with pytest.raises(ValueError, match="alt must describe the figure"):
         show_png(widgets.Output(), b"\x89PNG", "  ")
 
 
-def test_fit_log_limits_changes_the_axis_only_when_the_curve_needs_it():
-    from matplotlib.figure import Figure
+def test_log_limits_are_whole_decades_one_beyond_the_values():
+    from companion.widgets.base import log_limits
 
-    from companion._widget_output import fit_log_limits
-
-    ax = Figure().add_subplot()
-    ax.set_yscale("log")
-    assert fit_log_limits(ax, 1e-3, 1.0, 100)  # first fit: decades around the curve
-    assert ax.get_ylim() == (1e-4, 10.0) and ax.get_xlim() == (0, 100)
-    assert not fit_log_limits(ax, 2e-3, 0.5, 100)  # still fits: the background stays
-    assert fit_log_limits(ax, 1e-6, 1.0, 100)  # the curve left the axis
-    assert fit_log_limits(ax, 1e-6, 1.0, 200)  # a longer run
+    assert log_limits(1e-3, 1.0) == (1e-4, 10.0)
+    assert log_limits(2e-3, 0.5) == (1e-4, 10.0)
+    low, high = log_limits(3e-7, 42.0)
+    assert (low, high) == pytest.approx((1e-8, 1e3))

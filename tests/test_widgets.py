@@ -1,4 +1,4 @@
-"""companion.widgets: the explorers, driven the way a reader drives them.
+"""companion.widgets.secant: the explorers, driven the way a reader drives them.
 
 Each test sets a control's value (which fires the same callback a slider in the browser
 does) and checks what the figure's artists and the readout show afterwards.

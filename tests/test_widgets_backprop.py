@@ -1,4 +1,4 @@
-"""companion.widgets_backprop: the gradient-norm explorer, driven the way a reader drives it."""
+"""companion.widgets.gradient_norms: the gradient-norm explorer, driven as a reader drives it."""
 
 from __future__ import annotations
 
@@ -10,18 +10,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import companion.widgets_backprop as module  # noqa: E402
+import companion.gradient_flow as flow  # noqa: E402
+import companion.widgets.gradient_norms as module  # noqa: E402
+from companion.gradient_flow import DEPTHS, gradient_norm_table, layer_gradient_norms  # noqa: E402
 from companion.layers import Linear, mlp  # noqa: E402
 from companion.losses import softmax_cross_entropy  # noqa: E402
 from companion.plots import color  # noqa: E402
 from companion.toy_data import spirals  # noqa: E402
-from companion.widgets_backprop import (  # noqa: E402
-    DEPTHS,
-    GradientNormExplorer,
-    gradient_norm_explorer,
-    gradient_norm_table,
-    layer_gradient_norms,
-)
+from companion.widgets import GradientNormExplorer, gradient_norm_explorer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +112,7 @@ def test_callbacks_only_look_up_precomputed_numbers(explorer, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("a callback recomputed the gradients")
 
-    monkeypatch.setattr(module, "layer_gradient_norms", fail)
+    monkeypatch.setattr(flow, "layer_gradient_norms", fail)
     monkeypatch.setattr(module, "gradient_norm_table", fail)
     for depth in DEPTHS:
         explorer.depth.value = depth

@@ -1,4 +1,4 @@
-"""companion.widgets_descent: the Chapter 2 explorer, driven the way a reader drives it.
+"""companion.widgets.descent: the Chapter 2 explorer, driven the way a reader drives it.
 
 Each test sets a control's value — which fires the same callback a slider in the browser
 fires — and checks what the artists and the readout show afterwards.
@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 
 from companion.descent import gradient_descent  # noqa: E402
 from companion.surfaces import double_well, gallery  # noqa: E402
-from companion.widgets_descent import DescentExplorer, descent_explorer  # noqa: E402
+from companion.widgets import DescentExplorer, descent_explorer  # noqa: E402
 
 
 @pytest.fixture

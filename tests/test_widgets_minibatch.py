@@ -1,4 +1,4 @@
-"""companion.widgets_minibatch: the Chapter 4 explorer, driven the way a reader drives it.
+"""companion.widgets.minibatch: the Chapter 4 explorer, driven the way a reader drives it.
 
 Each test sets a control's value — which fires the same callback a slider in the browser
 fires — and checks what the artists and the readout show afterwards.
@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 
 from companion.data import linear_regression  # noqa: E402
 from companion.training import minibatch_sgd  # noqa: E402
-from companion.widgets_minibatch import MinibatchExplorer, minibatch_explorer  # noqa: E402
+from companion.widgets import MinibatchExplorer, minibatch_explorer  # noqa: E402
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""companion.widgets_momentum: the (η, β) explorer, driven the way a reader drives it.
+"""companion.widgets.momentum: the (η, β) explorer, driven the way a reader drives it.
 
 Each test sets a slider's value — which fires the same callback a slider in the browser
 fires — and checks what the artists and the readout show afterwards.
@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from companion.optim import SGD, minimize, momentum_rate, optimal_momentum  # noqa: E402
-from companion.widgets_momentum import MomentumExplorer, momentum_explorer, rate_map  # noqa: E402
+from companion.optim.analysis import rate_map  # noqa: E402
+from companion.widgets import MomentumExplorer, momentum_explorer  # noqa: E402
 
 
 @pytest.fixture(scope="module")

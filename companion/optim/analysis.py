@@ -5,7 +5,10 @@ r"""Studying the optimizers: run any of them on a loss, and momentum's rate in c
   divergence report.
 - :func:`~companion.optim.momentum_rate` gives the factor by which momentum shrinks the error
   per step on a quadratic, and :func:`~companion.optim.optimal_momentum` Polyak's best
-  setting (Chapter 5).
+  setting (Chapter 5); :func:`~companion.optim.analysis.rate_map` evaluates the rate over a
+  grid of learning rates and momenta (the map Chapter 5 draws), and
+  :func:`~companion.optim.analysis.steps_to_shrink` turns a rate into the steps that shrink
+  the error a millionfold.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from ..descent import DescentResult, descend
 from ..schedules import set_lr
 from .base import Optimizer
 
-__all__ = ["minimize", "momentum_rate", "optimal_momentum"]
+__all__ = [
+    "REDUCTION",
+    "minimize",
+    "momentum_rate",
+    "optimal_momentum",
+    "rate_map",
+    "steps_to_shrink",
+]
+
+#: The error reduction :func:`steps_to_shrink` counts the steps to.
+REDUCTION = 1e-6
 
 
 # --- running an optimizer on a loss ------------------------------------------------------------
@@ -227,3 +240,36 @@ def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
     root = math.sqrt(L) / math.sqrt(mu)  # sqrt(kappa), without overflowing L / mu
     rate = (root - 1.0) / (root + 1.0)
     return 4.0 / (math.sqrt(L) + math.sqrt(mu)) ** 2, rate**2, rate
+
+
+def rate_map(
+    eigenvalues: np.ndarray,
+    lrs: np.ndarray,
+    momenta: np.ndarray,
+    nesterov: bool = False,
+) -> np.ndarray:
+    r""":math:`\rho(\eta, \beta)` on a grid: rows follow ``momenta``, columns ``lrs``.
+
+    Examples
+    --------
+    >>> rho = rate_map([1.0, 0.1], np.array([0.5, 1.0, 2.5]), np.array([0.0, 0.5]))
+    >>> rho.shape, bool(rho[0, 2] > 1), bool(rho[1, 2] < 1)   # momentum widens stability
+    ((2, 3), True, True)
+    """
+    lr_grid, momentum_grid = np.meshgrid(np.asarray(lrs), np.asarray(momenta))
+    return momentum_rate(eigenvalues, lr_grid, momentum_grid, nesterov=nesterov)
+
+
+def steps_to_shrink(rate: np.ndarray, reduction: float = REDUCTION) -> np.ndarray:
+    r"""The steps :math:`\log(\text{reduction}) / \log\rho` that shrink the error by
+    ``reduction`` (a millionfold by default); ``inf`` where :math:`\rho \ge 1`.
+
+    Examples
+    --------
+    >>> float(steps_to_shrink(np.array(0.1)))     # ten times smaller per step: six steps
+    6.0
+    >>> float(steps_to_shrink(np.array(1.0)))
+    inf
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rate < 1, math.log(reduction) / np.log(rate), np.inf)

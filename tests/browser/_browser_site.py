@@ -298,7 +298,12 @@ def expected_controls(states: list[dict], root_id: str) -> list[Expected]:
             return
         name, state = entry["model_name"], entry["state"]
         description = state.get("description") or ""
-        if name in BOX_MODELS:
+        if name == "StackModel":  # a stack draws only its selected child
+            children, index = state.get("children", []), state.get("selected_index")
+            if index is not None and 0 <= index < len(children):
+                if (child_id := ref(children[index])) is not None:
+                    walk(child_id)
+        elif name in BOX_MODELS:
             for child in state.get("children", []):
                 if (child_id := ref(child)) is not None:
                     walk(child_id)

@@ -58,7 +58,7 @@ def test_images_load_and_have_alt_text(observe, page: str) -> None:
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
 
 
-# The explorers show their figure as an HTML <img> with alt text (companion._widget_output).
+# The explorers show their figure as an HTML <img> with alt text (companion.widgets.base).
 @pytest.mark.parametrize("page", widget_pages())
 def test_widget_figures_have_alt_text(observe, page: str) -> None:
     images = observe(page, "desktop").data["images"]

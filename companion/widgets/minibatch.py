@@ -8,7 +8,7 @@ contours; the explorer draws SGD's path on it and, on the right, the loss gap
 noisy steps per epoch; the noise keeps the path jittering around :math:`\theta^*` at a level
 that grows with :math:`\eta` and shrinks with :math:`B`.
 
-Like every explorer in the book (see :mod:`companion.widgets`): what does not depend on the
+Like every explorer in the book (see :mod:`companion.widgets.base`): what does not depend on the
 controls (the data, the contour lines) is computed once; the figure is created once and a
 change of a control only updates its artists' data. The static part (contours, axes, ticks)
 is rendered once and kept as a bitmap, and a change repaints only the moving artists on top of
@@ -26,23 +26,27 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ._validate import positive_number
-from ._widget_output import BlitExplorer, lr_slider
-from .data import RegressionData, linear_regression, num_batches
-from .plots import _STYLE, COLORS
-from .training import SGDRun, minibatch_sgd
-from .widgets_descent import _contour_segments
+from .._validate import positive_number
+from ..data import RegressionData, linear_regression, num_batches
+from ..plots import _STYLE, COLORS
+from ..training import SGDRun, minibatch_sgd
+from .base import SLIDER_LAYOUT, Explorer, contour_segments, lr_slider, readout_table, row
+from .frames import Axis
 
 __all__ = ["MinibatchExplorer", "minibatch_explorer"]
 
 #: The learning-rate slider's range, as powers of ten.
 LR_EXPONENTS = (-3.0, 0.5)
 
+#: The learning rates and epoch counts offered online.
+ONLINE_LRS = (0.01, 0.03, 0.1, 0.3, 1.0, 2.0)
+ONLINE_EPOCHS = (1, 5, 20)
+
 #: The smallest loss gap drawn on the log axis (a run that reaches J* to machine precision).
 FLOOR = 1e-12
 
 
-class MinibatchExplorer(BlitExplorer):
+class MinibatchExplorer(Explorer):
     r"""Mini-batch SGD on a 2-D least-squares loss: the noisy path and the loss curve.
 
     Parameters
@@ -100,6 +104,10 @@ class MinibatchExplorer(BlitExplorer):
         "a star. Right: the loss gap to the optimum against epochs, on a log scale, for "
         "both runs."
     )
+    OFFLINE = {
+        "seed": "Online the shuffling seed stays at {value}; in a running notebook every "
+        "slider is free."
+    }
 
     def __init__(
         self,
@@ -135,25 +143,15 @@ class MinibatchExplorer(BlitExplorer):
             description="batch size B",
             continuous_update=True,
             style={"description_width": "initial"},
-            layout=widgets.Layout(width="420px"),
+            layout=SLIDER_LAYOUT,
         )
         self.lr = lr_slider(lr, LR_EXPONENTS, readout_format=".3f")
         self.epochs = widgets.IntSlider(value=int(epochs), min=1, max=20, description="epochs")
         self.seed = widgets.IntSlider(value=int(seed), min=0, max=20, description="seed")
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                self.batch_size,
-                self.lr,
-                widgets.HBox([self.epochs, self.seed]),
-                self.readout,
-                self.output,
-            ]
-        )
+        self._panel(self.batch_size, self.lr, row(self.epochs, self.seed))
 
         # 2. The one figure, with the contour lines computed once.
-        segments, level_index, n_levels = _contour_segments(surface, 160)
+        segments, level_index, n_levels = contour_segments(surface, 160)
         with mpl.rc_context(_STYLE):
             self._new_figure(
                 (10.0, 4.2), left=0.07, right=0.985, bottom=0.12, top=0.91, wspace=0.25
@@ -210,6 +208,23 @@ class MinibatchExplorer(BlitExplorer):
         ax.set_autoscale_on(False)
         self._loss_title = ax.set_title("")
 
+    # -- online --------------------------------------------------------------------------
+
+    def online_axes(self) -> list[Axis]:
+        """Online: every batch size, six learning rates, three epoch counts."""
+        return [
+            Axis("batch_size", "batch size B", list(self.batch_size.options)),
+            Axis("lr", "η", list(ONLINE_LRS), label=lambda v: f"{v:g}"),
+            Axis("epochs", "epochs", list(ONLINE_EPOCHS), kind="buttons"),
+        ]
+
+    def describe(self) -> str:
+        run = self.run
+        return (
+            f"{self.ALT} Now: B = {run.batch_size}, η = {run.lr:g}, "
+            f"{int(self.epochs.value)} epochs: {run.status} after {run.steps} steps."
+        )
+
     # -- the pure part ---------------------------------------------------------------------
 
     def runs(self) -> tuple[SGDRun, SGDRun]:
@@ -247,10 +262,10 @@ class MinibatchExplorer(BlitExplorer):
             self.diverged_marker.set_data(run.epochs[-1:], gap[-1:])
         else:
             self.diverged_marker.set_data([], [])
-        _, high = self.ax_loss.get_ylim()
         top = max(float(gap.max()), float(gd_gap.max()))
-        if top > high or top < high / 1e3:  # a new range: the background must be redrawn
-            self.ax_loss.set_ylim(1e-6, 10 ** np.ceil(np.log10(top) + 1))
+        limits = (1e-6, 10 ** np.ceil(np.log10(top) + 1))  # whole decades above the curves
+        if self.ax_loss.get_ylim() != limits:  # a new range: the background must be redrawn
+            self.ax_loss.set_ylim(*limits)
             self._background = None
         if self.ax_loss.get_xlim() != (0, epochs):
             self.ax_loss.set_xlim(0, epochs)
@@ -276,12 +291,7 @@ class MinibatchExplorer(BlitExplorer):
             ("final J − J*, full batch", "—" if gd.diverged else f"{gd_gap:.3g}"),
             ("gradient noise at θ*, E‖ĝ − ∇J‖²", f"{noise:.3g} = σ²/B · (n − B)/(n − 1)"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}"
-            "</code></td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         L = self.data.surface.L
         if run.diverged or gd.diverged:
             text += (

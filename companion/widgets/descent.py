@@ -1,6 +1,6 @@
 """The Chapter 2 explorer: pick a surface, a start point and a learning rate; watch descent.
 
-It follows the rules of every explorer in the book (see :mod:`companion.widgets`):
+It follows the rules of every explorer in the book (see :mod:`companion.widgets.base`):
 
 1. Everything that does not depend on the controls is computed once, when it is built: each
    surface's grid, its contour levels and the contour lines themselves.
@@ -18,25 +18,38 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import contourpy
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ._validate import positive_number
-from ._widget_output import BlitExplorer, fit_log_limits, lr_slider
-from .descent import DescentResult, gradient_descent
-from .plots import _STYLE, COLORS, contour_levels
-from .surfaces import Quadratic, Surface, gallery
+from .._validate import positive_number
+from ..descent import DescentResult, gradient_descent
+from ..plots import _STYLE, COLORS
+from ..surfaces import Quadratic, Surface, gallery
+from .base import SurfaceExplorer, lr_slider, outcome, readout_table, row
+from .frames import Axis
 
 __all__ = ["DescentExplorer", "descent_explorer"]
+
+#: Start points offered online besides each surface's own: across basins, on and off the
+#: saddle's line, far out on the plateau.
+ONLINE_STARTS: dict[str, list[tuple[float, float]]] = {
+    "quadratic bowl": [(1.5, 1.5), (-1.8, -0.5)],
+    "rosenbrock": [(-1.0, -0.5), (1.5, 2.5)],
+    "himmelblau": [(0.5, 0.5), (-0.5, -0.5), (0.5, -0.5)],
+    "beale": [(-1.0, 1.5), (2.0, -1.0)],
+    "saddle": [(1.8, 0.0), (1.8, 0.01)],
+    "plateau": [(1.0, 0.8), (4.0, 4.0)],
+}
+#: Learning rates offered online, as multiples of the surface's own.
+LR_FACTORS = (0.1, 0.5, 1.0, 1.2, 2.0)
 
 #: The learning-rate slider's range, as powers of ten.
 LR_EXPONENTS = (-5.0, 1.0)
 
 
-class DescentExplorer(BlitExplorer):
+class DescentExplorer(SurfaceExplorer):
     r"""Gradient descent on a 2-D surface: the path on the contour plot and the loss curve.
 
     Parameters
@@ -95,6 +108,10 @@ class DescentExplorer(BlitExplorer):
         "Left: contours of the chosen surface with the gradient descent path from the start "
         "point. Right: the loss at every step on a log scale."
     )
+    OFFLINE = {
+        "steps": "Online the step budget stays at {value} and θ₀ and η take the values above; "
+        "in a running notebook every slider is free."
+    }
 
     def __init__(
         self,
@@ -106,12 +123,7 @@ class DescentExplorer(BlitExplorer):
         tol: float = 1e-6,
         grid_size: int = 160,
     ) -> None:
-        self.surfaces = gallery() if surfaces is None else dict(surfaces)
-        if surface not in self.surfaces:
-            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
-        for name, s in self.surfaces.items():
-            if s.dim != 2:
-                raise ValueError(f"the explorer needs 2-D surfaces; {name!r} has dim {s.dim}")
+        self._take_surfaces(gallery() if surfaces is None else surfaces, surface, grid_size)
         if not 1 <= int(steps) <= 5000:
             raise ValueError(f"steps must be between 1 and 5000; got {steps!r}")
         self.tol = float(tol)
@@ -120,15 +132,10 @@ class DescentExplorer(BlitExplorer):
         if not 10 ** LR_EXPONENTS[0] <= lr <= 10 ** LR_EXPONENTS[1]:
             raise ValueError(f"lr must lie between 1e-5 and 10; got {lr!r}")
 
-        # 1. Precompute, once per surface, the contour lines (and their colours by level).
-        self._contours = {
-            name: _contour_segments(s, grid_size) for name, s in self.surfaces.items()
-        }
+        # 1. Precompute, once per surface, the loss axis (the contours are computed above).
+        self._loss_limits = {name: _loss_limits(s) for name, s in self.surfaces.items()}
 
         # 2. Controls, readout, output.
-        self.surface = widgets.Dropdown(
-            options=list(self.surfaces), value=surface, description="surface"
-        )
         (x_lo, x_hi), (y_lo, y_hi) = chosen.bounds
         x0, y0 = chosen.start if start is None else start
         slider = {"continuous_update": True, "readout_format": ".2f"}
@@ -142,17 +149,7 @@ class DescentExplorer(BlitExplorer):
         self.steps = widgets.IntSlider(
             value=int(steps), min=10, max=5000, step=10, description="steps"
         )
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox([self.surface, self.steps]),
-                widgets.HBox([self.start_x, self.start_y]),
-                self.lr,
-                self.readout,
-                self.output,
-            ]
-        )
+        self._panel(row(self.surface, self.steps), row(self.start_x, self.start_y), self.lr)
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
@@ -196,19 +193,50 @@ class DescentExplorer(BlitExplorer):
         ax.set_autoscale_on(False)
         self._loss_title = ax.set_title("")
 
-    def _show_surface(self, name: str) -> None:
-        """Swap in a surface's precomputed contour lines and markers (no new artists)."""
-        surface = self.surfaces[name]
-        segments, level_index, n_levels = self._contours[name]
-        self.contour_lines.set_segments(segments)
-        self.contour_lines.set_array(level_index)
-        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
-        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+    def _surface_shown(self, surface: Surface) -> None:
         self.saddle_marker.set_data(surface.saddles[:, 0], surface.saddles[:, 1])
-        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        self.ax_path.set_xlim(x_lo, x_hi)
-        self.ax_path.set_ylim(y_lo, y_hi)
-        self._background = None  # the static part changed: render it again
+        self.ax_loss.set_ylim(*self._loss_limits[surface.name])
+
+    # -- online --------------------------------------------------------------------------
+
+    def online_axes(self) -> list[Axis]:
+        """Online: each surface, a few start points on it, and learning rates around its own."""
+
+        def starts(settings: dict[str, Any]) -> list[tuple[float, float]]:
+            surface = self.surfaces[settings["surface"]]
+            points = [tuple(map(float, surface.start))]
+            points += [p for p in ONLINE_STARTS.get(surface.name, ()) if p not in points]
+            return points
+
+        def lrs(settings: dict[str, Any]) -> list[float]:
+            lr = self.surfaces[settings["surface"]].lr
+            return [float(f"{lr * factor:.3g}") for factor in LR_FACTORS]
+
+        def set_start(explorer: DescentExplorer, point: tuple[float, float]) -> None:
+            explorer.start_x.value, explorer.start_y.value = point
+
+        return [
+            Axis("surface", "surface", list(self.surfaces), kind="dropdown"),
+            Axis(
+                "start",
+                "θ₀",
+                starts,
+                label=lambda p: f"({p[0]:.3g}, {p[1]:.3g})",
+                kind="dropdown",
+                depends_on="surface",
+                apply=set_start,
+                current=lambda e: (e.start_x.value, e.start_y.value),
+            ),
+            Axis("lr", "η", lrs, label=lambda v: f"{v:g}", depends_on="surface"),
+        ]
+
+    def describe(self) -> str:
+        result = self.result
+        return (
+            f"{self.ALT} Now: {self.surface.value} from ({self.start_x.value:.3g}, "
+            f"{self.start_y.value:.3g}) with η = {result.lr:.3g}: {result.status} after "
+            f"{result.steps} steps."
+        )
 
     # -- the pure part -------------------------------------------------------------------
 
@@ -234,16 +262,19 @@ class DescentExplorer(BlitExplorer):
         self._path_title.set_text(f"{surface.name}, η = {result.lr:.2e}")
 
         gap = result.losses - surface.min_value
-        floor = 1e-16 * max(1.0, abs(gap[0]))
-        shown = np.maximum(gap, floor)  # J reached J* to machine precision: draw the floor
+        # the floor: J reached J* to machine precision; the ceiling: a divergent run
+        floor, ceiling = self.ax_loss.get_ylim()
+        shown = np.clip(gap, floor, ceiling)
         steps = np.arange(shown.size)
         self.loss_line.set_data(steps, shown)
         if result.diverged:
             self.diverged_marker.set_data(steps[-1:], shown[-1:])
         else:
             self.diverged_marker.set_data([], [])
-        self._set_loss_limits(float(shown.min()), float(shown.max()), int(self.steps.value))
-        self._loss_title.set_text(_status_title(result))
+        if self.ax_loss.get_xlim() != (0, int(self.steps.value)):
+            self.ax_loss.set_xlim(0, int(self.steps.value))
+            self._background = None
+        self._loss_title.set_text(outcome(result))
         self.readout.value = self._readout_html(surface, result)
 
     def _readout_html(self, surface: Surface, result: DescentResult) -> str:
@@ -257,12 +288,7 @@ class DescentExplorer(BlitExplorer):
             ("‖∇J(θ)‖", f"{result.grad_norms[-1]:.2e}"),
             (f"nearest {kind}", f"({where}), at distance {distance:.2e}"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}</code>"
-            "</td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         if result.diverged:
             advice = "Make η smaller."
             if isinstance(surface, Quadratic):
@@ -287,48 +313,26 @@ class DescentExplorer(BlitExplorer):
             )
         return text
 
-    def _set_loss_limits(self, low: float, high: float, steps: int) -> None:
-        if fit_log_limits(self.ax_loss, low, high, steps):
-            self._background = None
-
-    def _on_surface(self, change: dict[str, Any]) -> None:
-        """A new surface: its contours, window, start point and learning rate."""
-        surface = self.surfaces[change["new"]]
-        self._busy = True  # one update at the end, not one per slider change
-        try:
-            for slider, (lo, hi), value in zip(
-                (self.start_x, self.start_y), surface.bounds, surface.start, strict=True
-            ):
-                slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)
-                slider.value = float(value)
-                slider.min, slider.max, slider.step = lo, hi, (hi - lo) / 400
-            self.lr.value = surface.lr
-            self._show_surface(change["new"])
-        finally:
-            self._busy = False
-        self.update()
-        self._redraw()
+    def _reset_for(self, surface: Surface) -> None:
+        """A new surface: its own start point (the sliders take its window) and rate."""
+        for slider, (lo, hi), value in zip(
+            (self.start_x, self.start_y), surface.bounds, surface.start, strict=True
+        ):
+            slider.min, slider.max = min(lo, slider.min), max(hi, slider.max)
+            slider.value = float(value)
+            slider.min, slider.max, slider.step = lo, hi, (hi - lo) / 400
+        super()._reset_for(surface)
 
 
-def _status_title(result: DescentResult) -> str:
-    if result.diverged:
-        return f"diverged at step {result.steps}"
-    if result.converged:
-        return f"converged in {result.steps} steps"
-    return f"step budget ({result.steps}) used up"
-
-
-def _contour_segments(surface: Surface, n: int) -> tuple[list[np.ndarray], np.ndarray, int]:
-    """A surface's contour lines as segments for a LineCollection, with each one's level index."""
-    X, Y, Z = surface.grid(n)
-    levels = contour_levels(surface, Z)
-    generator = contourpy.contour_generator(X, Y, np.where(np.isfinite(Z), Z, np.nan))
-    segments, index = [], []
-    for i, level in enumerate(levels):
-        for line in generator.lines(level):
-            segments.append(line)
-            index.append(i)
-    return segments, np.array(index, dtype=float), len(levels)
+def _loss_limits(surface: Surface) -> tuple[float, float]:
+    """The loss axis of a surface, fixed: from the largest gap J - J* in its window (and a
+    decade more, for a divergent run's last point) down 18 decades (J* reached to machine
+    precision). Fixed limits keep the static picture, so a control change repaints only the
+    path and the curve."""
+    _, _, Z = surface.grid(60)
+    top = float(np.nanmax(np.where(np.isfinite(Z), Z, np.nan))) - surface.min_value
+    ceiling = 10.0 ** np.ceil(np.log10(max(top, 1e-300)) + 1)
+    return ceiling * 1e-18, ceiling
 
 
 def descent_explorer(**kwargs: Any) -> DescentExplorer:

@@ -4,7 +4,7 @@ On an ill-conditioned quadratic bowl, the left panel shows the path of SGD with 
 the contour plot; the right panel is the map of the convergence factor
 :math:`\rho(\eta, \beta)` over the whole :math:`(\eta, \beta)` plane, computed in closed form
 from the bowl's eigenvalues (:func:`companion.optim.momentum_rate`), with a marker where the
-sliders are. The explorer follows the book's rules (see :mod:`companion.widgets`):
+sliders are. The explorer follows the book's rules (see :mod:`companion.widgets.base`):
 
 1. The map (for heavy ball and for Nesterov), its stability boundary and the contour lines
    are computed once, when it is built.
@@ -27,49 +27,35 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import LogNorm
 
-from ._widget_output import BlitExplorer, lr_slider, snap_to_step
-from .descent import DescentResult
-from .optim import SGD, minimize, momentum_rate, optimal_momentum
-from .plots import _STYLE, COLORS
-from .surfaces import Quadratic, quadratic_bowl
-from .widgets_descent import _contour_segments
+from ..descent import DescentResult
+from ..optim import SGD, minimize, momentum_rate, optimal_momentum
+from ..optim.analysis import rate_map, steps_to_shrink
+from ..plots import _STYLE, COLORS
+from ..surfaces import Quadratic, quadratic_bowl
+from .base import (
+    SLIDER_LAYOUT,
+    Explorer,
+    contour_segments,
+    lr_slider,
+    outcome,
+    readout_table,
+    row,
+    snap_to_step,
+)
+from .frames import Axis
 
-__all__ = ["LR_RANGE", "MOMENTUM_RANGE", "MomentumExplorer", "momentum_explorer", "rate_map"]
+__all__ = ["LR_RANGE", "MOMENTUM_RANGE", "MomentumExplorer", "momentum_explorer"]
 
 #: The learning-rate slider's range, in units of 1/L.
 LR_RANGE = (1e-2, 4.0)
 #: The momentum slider's range.
 MOMENTUM_RANGE = (0.0, 0.995)
-#: The error reduction the map's colours count the steps to.
-REDUCTION = 1e-6
+#: The momenta and learning rates (in units of 1/L) offered online.
+ONLINE_MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
+ONLINE_LRS = (0.1, 0.3, 1.0, 2.0, 3.0, 3.9)
 
 
-def rate_map(
-    eigenvalues: np.ndarray,
-    lrs: np.ndarray,
-    momenta: np.ndarray,
-    nesterov: bool = False,
-) -> np.ndarray:
-    r""":math:`\rho(\eta, \beta)` on a grid: rows follow ``momenta``, columns ``lrs``.
-
-    Examples
-    --------
-    >>> rho = rate_map([1.0, 0.1], np.array([0.5, 1.0, 2.5]), np.array([0.0, 0.5]))
-    >>> rho.shape, bool(rho[0, 2] > 1), bool(rho[1, 2] < 1)   # momentum widens stability
-    ((2, 3), True, True)
-    """
-    lr_grid, momentum_grid = np.meshgrid(np.asarray(lrs), np.asarray(momenta))
-    return momentum_rate(eigenvalues, lr_grid, momentum_grid, nesterov=nesterov)
-
-
-def _steps_to(rate: np.ndarray) -> np.ndarray:
-    """The steps :math:`\\log(10^{-6}) / \\log\\rho` to shrink the error a millionfold; inf if
-    the iteration does not converge."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(rate < 1, math.log(REDUCTION) / np.log(rate), np.inf)
-
-
-class MomentumExplorer(BlitExplorer):
+class MomentumExplorer(Explorer):
     r"""SGD with momentum on an ill-conditioned bowl, and its :math:`(\eta, \beta)` rate map.
 
     Parameters
@@ -163,7 +149,7 @@ class MomentumExplorer(BlitExplorer):
             i, j = np.unravel_index(np.argmin(rho), rho.shape)
             self.best[variant] = (float(self.map_lrs[j]), float(self.map_momenta[i]))
         self.best[False] = (best_lr, best_momentum)  # heavy ball: Polyak's exact optimum
-        self._contours = _contour_segments(self.bowl, 160)
+        self._contours = contour_segments(self.bowl, 160)
 
         # 2. Controls, readout, output.
         self.lr = lr_slider(  # a fine step: the rate near critical damping is sensitive to η
@@ -177,14 +163,10 @@ class MomentumExplorer(BlitExplorer):
             description="β",
             readout_format=".3f",
             continuous_update=True,
-            layout=widgets.Layout(width="420px"),
+            layout=SLIDER_LAYOUT,
         )
         self.nesterov = widgets.Checkbox(value=bool(nesterov), description="Nesterov")
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [widgets.HBox([self.lr, self.nesterov]), self.momentum, self.readout, self.output]
-        )
+        self._panel(row(self.lr, self.nesterov), self.momentum)
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
@@ -193,6 +175,7 @@ class MomentumExplorer(BlitExplorer):
         self._shown_variant: bool | None = None
         snap_to_step(self.lr)  # the page shows values on the sliders' step grid
         snap_to_step(self.momentum)
+        self._first = (float(self.lr.value), float(self.momentum.value))
         moving = (self.path_line, self.start_marker, self.end_marker, self.map_marker)
         self._go_live((*moving, self._path_title), (self.lr, self.momentum, self.nesterov))
 
@@ -220,7 +203,7 @@ class MomentumExplorer(BlitExplorer):
         self._path_title = ax.set_title("")
 
         ax = self.ax_map
-        steps = _steps_to(self.maps[False])
+        steps = steps_to_shrink(self.maps[False])
         finite = steps[np.isfinite(steps)]
         self._norm = LogNorm(vmin=max(float(finite.min()), 1.0), vmax=float(finite.max()))
         cmap = mpl.colormaps["viridis_r"].with_extremes(over="#bbbbbb", bad="#bbbbbb")
@@ -263,7 +246,7 @@ class MomentumExplorer(BlitExplorer):
         """Swap in the heavy-ball or the Nesterov map (the static part changes)."""
         if self._shown_variant == nesterov:
             return
-        steps = _steps_to(self.maps[nesterov])
+        steps = steps_to_shrink(self.maps[nesterov])
         self.map_mesh.set_array(np.ma.masked_invalid(steps).ravel())
         self.boundary_line.set_data(*self._boundaries[nesterov])
         self.best_marker.set_data([self.best[nesterov][0]], [self.best[nesterov][1]])
@@ -271,6 +254,35 @@ class MomentumExplorer(BlitExplorer):
         self._map_title.set_text(f"{name}: the rate map (grey: diverges)")
         self._shown_variant = nesterov
         self._background = None
+
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self._shown_variant)
+
+    # -- online --------------------------------------------------------------------------
+
+    def online_axes(self) -> list[Axis]:
+        """Online: eight learning rates and seven momenta around Polyak's best, both methods."""
+        L = self.bowl.L
+        lrs = sorted({*(v / L for v in ONLINE_LRS), float(self._first[0])})
+        momenta = sorted({*ONLINE_MOMENTA, float(self._first[1])})
+        return [
+            Axis("lr", "η", lrs, label=lambda v: f"{v:.3f}"),
+            Axis("momentum", "β", momenta, label=lambda v: f"{v:.3f}"),
+            Axis(
+                "nesterov",
+                "method",
+                [False, True],
+                label=lambda v: "Nesterov" if v else "heavy ball",
+                kind="buttons",
+            ),
+        ]
+
+    def describe(self) -> str:
+        name = "Nesterov" if self.nesterov.value else "heavy ball"
+        return (
+            f"{self.ALT} Now: {name}, η = {float(self.lr.value):.3f}, "
+            f"β = {float(self.momentum.value):.3f}: {outcome(self.result)}."
+        )
 
     # -- the pure part -------------------------------------------------------------------
 
@@ -295,7 +307,7 @@ class MomentumExplorer(BlitExplorer):
         self.map_marker.set_data([lr], [momentum])
         self._path_title.set_text(
             f"κ = {self.bowl.condition_number:g}: η = {lr:.3f}, β = {momentum:.3f} — "
-            + _outcome(result)
+            + outcome(result)
         )
         self.readout.value = self._readout_html(lr, momentum, nesterov, result)
 
@@ -304,7 +316,7 @@ class MomentumExplorer(BlitExplorer):
     ) -> str:
         rate, L, mu = self.rate, self.bowl.L, self.bowl.mu
         gd_rate = (L - mu) / (L + mu)
-        predicted = _steps_to(np.array(rate))
+        predicted = steps_to_shrink(np.array(rate))
         rows = [
             (
                 "rate ρ(η, β)",
@@ -322,12 +334,7 @@ class MomentumExplorer(BlitExplorer):
                 f"‖θ − θ*‖ = {np.linalg.norm(result.x - self.bowl.center):.2e}",
             ),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{html.escape(value)}</code>"
-            "</td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         if nesterov and momentum == 0:
             text += "<p>With β = 0, Nesterov's method is plain gradient descent.</p>"
         if result.diverged or rate >= 1:
@@ -341,14 +348,6 @@ class MomentumExplorer(BlitExplorer):
                 + "</p>"
             )
         return text
-
-
-def _outcome(result: DescentResult) -> str:
-    if result.diverged:
-        return f"diverged at step {result.steps}"
-    if result.converged:
-        return f"converged in {result.steps} steps"
-    return f"{result.steps} steps, not yet converged"
 
 
 def _damping(lam: float, lr: float, momentum: float, nesterov: bool) -> str:

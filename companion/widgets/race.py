@@ -7,7 +7,7 @@ step, and the readout ranks them. The same :math:`\eta` means different things t
 methods — for SGD it multiplies the gradient, for Adam it is (roughly) the length of a step
 in each coordinate — and the race shows it.
 
-It follows the book's rules for explorers (see :mod:`companion.widgets`): contours are
+It follows the book's rules for explorers (see :mod:`companion.widgets.base`): contours are
 computed once per surface, the figure once; a change reruns only the runs it affects (a
 ticked box runs one optimizer) and updates the artists' data; a divergent run is reported and
 drawn up to its last finite point, never as NaN.
@@ -25,12 +25,12 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ._widget_output import BlitExplorer, fit_log_limits, lr_slider, snap_to_step
-from .descent import DescentResult
-from .optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
-from .plots import _STYLE, COLORS
-from .surfaces import Surface, beale, himmelblau, quadratic_bowl, rosenbrock, saddle
-from .widgets_descent import _contour_segments
+from ..descent import DescentResult
+from ..optim import SGD, Adadelta, Adagrad, Adam, Optimizer, RMSprop, minimize
+from ..plots import _STYLE, COLORS
+from ..surfaces import Surface, beale, himmelblau, quadratic_bowl, rosenbrock, saddle
+from .base import SurfaceExplorer, log_limits, lr_slider, row, snap_to_step
+from .frames import Axis, Layer
 
 __all__ = ["RACERS", "OptimizerRace", "optimizer_race", "race_surfaces"]
 
@@ -48,6 +48,8 @@ RACERS: dict[str, tuple[str, Callable[..., Optimizer]]] = {
 
 #: The learning-rate slider's range, as powers of ten.
 LR_EXPONENTS = (-4.0, 0.0)
+#: Learning rates offered online, as multiples of the surface's own.
+LR_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 def race_surfaces() -> dict[str, Surface]:
@@ -75,7 +77,7 @@ def race_surfaces() -> dict[str, Surface]:
     return {s.name: s for s in surfaces}
 
 
-class OptimizerRace(BlitExplorer):
+class OptimizerRace(SurfaceExplorer):
     r"""Race optimizers on a 2-D surface at one learning rate.
 
     Parameters
@@ -122,6 +124,10 @@ class OptimizerRace(BlitExplorer):
         "Left: contours of the chosen surface with one path per selected optimizer, each "
         "in its own colour. Right: each optimizer's loss at every step on a log scale."
     )
+    OFFLINE = {
+        "steps": "Online the step budget stays at {value}; in a running notebook η and the "
+        "budget are free."
+    }
 
     def __init__(
         self,
@@ -131,12 +137,7 @@ class OptimizerRace(BlitExplorer):
         lr: float | None = None,
         steps: int = 300,
     ) -> None:
-        self.surfaces = race_surfaces() if surfaces is None else dict(surfaces)
-        if surface not in self.surfaces:
-            raise ValueError(f"surface must be one of {sorted(self.surfaces)}; got {surface!r}")
-        for name, s in self.surfaces.items():
-            if s.dim != 2:
-                raise ValueError(f"the race needs 2-D surfaces; {name!r} has dim {s.dim}")
+        self._take_surfaces(race_surfaces() if surfaces is None else surfaces, surface, 160)
         unknown = set(optimizers) - set(RACERS)
         if unknown:
             raise ValueError(f"unknown optimizers {sorted(unknown)}; choose from {list(RACERS)}")
@@ -146,15 +147,11 @@ class OptimizerRace(BlitExplorer):
         if not 10 <= int(steps) <= 3000:
             raise ValueError(f"steps must be between 10 and 3000; got {steps!r}")
 
-        # 1. Precompute every surface's contour lines.
-        self._contours = {name: _contour_segments(s, 160) for name, s in self.surfaces.items()}
+        # 1. Runs are cached by setting (each surface's contours are computed above).
         self._runs: dict[tuple, DescentResult] = {}
         self.results: dict[str, DescentResult] = {}
 
         # 2. Controls, readout, output.
-        self.surface = widgets.Dropdown(
-            options=list(self.surfaces), value=surface, description="surface"
-        )
         self.checkboxes = {
             key: widgets.Checkbox(
                 value=key in optimizers,
@@ -168,17 +165,7 @@ class OptimizerRace(BlitExplorer):
         self.steps = widgets.IntSlider(
             value=int(steps), min=10, max=3000, step=10, description="steps"
         )
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox([self.surface, self.steps]),
-                widgets.HBox(list(self.checkboxes.values())),
-                self.lr,
-                self.readout,
-                self.output,
-            ]
-        )
+        self._panel(row(self.surface, self.steps), row(*self.checkboxes.values()), self.lr)
 
         # 3. The one figure.
         with mpl.rc_context(_STYLE):
@@ -224,19 +211,12 @@ class OptimizerRace(BlitExplorer):
         ax.set_autoscale_on(False)
         ax.set_title("the loss gap (×: a run diverged)")
 
-    def _show_surface(self, name: str) -> None:
-        """Swap in a surface's contours, minima, start and window (the static part)."""
-        surface = self.surfaces[name]
-        segments, level_index, n_levels = self._contours[name]
-        self.contour_lines.set_segments(segments)
-        self.contour_lines.set_array(level_index)
-        self.contour_lines.set_clim(0, max(n_levels - 1, 1))
-        self.minima_marker.set_data(surface.minima[:, 0], surface.minima[:, 1])
+    def _surface_shown(self, surface: Surface) -> None:
         self.start_marker.set_data([surface.start[0]], [surface.start[1]])
-        (x_lo, x_hi), (y_lo, y_hi) = surface.bounds
-        self.ax_path.set_xlim(x_lo, x_hi)
-        self.ax_path.set_ylim(y_lo, y_hi)
-        self._background = None
+        # the loss axis is fixed per surface (so ticking a racer never moves it): twelve
+        # decades below the start's gap (convergence) and four above it (divergence)
+        start_gap = max(float(surface.f(surface.start)) - surface.min_value, 1e-12)
+        self.ax_loss.set_ylim(*log_limits(1e-12 * start_gap, 1e4 * start_gap))
 
     # -- the pure part -------------------------------------------------------------------
 
@@ -263,7 +243,7 @@ class OptimizerRace(BlitExplorer):
         """Run the ticked racers (reusing runs already made) and update artists and readout."""
         surface = self.surfaces[self.surface.value]
         self.results = {key: self.run(key) for key in self.racing}
-        low, high = np.inf, 0.0
+        floor, ceiling = self.ax_loss.get_ylim()
         for key in RACERS:
             result = self.results.get(key)
             if result is None:
@@ -280,86 +260,113 @@ class OptimizerRace(BlitExplorer):
             self.end_markers[key].set_data(path[-1:, 0], path[-1:, 1])
             gap = result.losses - surface.min_value
             # the floor: J reached J* to machine precision; the ceiling: a divergent run is
-            # drawn up to 10^4 times its start, so the others' curves keep their room
-            start = max(abs(gap[0]), 1e-12)
-            shown = np.clip(gap, 1e-16 * max(1.0, start), 1e4 * start)
+            # drawn up to the top of the axis, so the others' curves keep their room
+            shown = np.clip(gap, floor, ceiling)
             steps = np.arange(shown.size)
             self.loss_lines[key].set_data(steps, shown)
             marker = (steps[-1:], shown[-1:]) if result.diverged else ([], [])
             self.diverged_markers[key].set_data(*marker)
-            low, high = min(low, float(shown.min())), max(high, float(shown.max()))
-        if self.results:
-            self._set_loss_limits(low, high, int(self.steps.value))
+        if self.ax_loss.get_xlim() != (0, int(self.steps.value)):
+            self.ax_loss.set_xlim(0, int(self.steps.value))
+            self._background = None
         self._path_title.set_text(f"{surface.name}, η = {float(self.lr.value):.2e}")
         self.readout.value = self._readout_html(surface)
 
     def _readout_html(self, surface: Surface) -> str:
         if not self.results:
             return "<p>Tick at least one optimizer to race.</p>"
-        rows = []
-        for key, result in self.results.items():
-            label, shade = RACERS[key][0], COLORS[key]
-            kind, _, distance = surface.nearest(result.x)
-            if result.diverged:
-                outcome = f"<b style='color:#D55E00'>diverged at step {result.steps}</b>"
-                where = "—"
-            else:
-                outcome = html.escape(
-                    f"converged in {result.steps} steps"
-                    if result.converged
-                    else f"not there after {result.steps} steps"
-                )
-                where = html.escape(f"{result.losses[-1] - surface.min_value:.2e}")
-            rows.append(
-                f"<tr><td style='padding-right:1em'><span style='color:{shade}'>■</span> "
-                f"{html.escape(label)}</td><td style='padding-right:1em'>{outcome}</td>"
-                f"<td><code>{where}</code></td></tr>"
-            )
-        header = "<tr><th align='left'>optimizer</th><th align='left'>outcome</th>"
-        header += "<th align='left'>final J − J*</th></tr>"
-        text = f"<table>{header}{''.join(rows)}</table>"
+        text = "".join(self._racer_line(key) for key in self.results)
         finished = {k: r.steps for k, r in self.results.items() if r.converged}
         if finished:
             winner = min(finished, key=finished.get)
             text += (
-                "<p>"
+                "<p style='margin:0.3em 0 0'>"
                 + html.escape(
                     f"Fastest to converge: {RACERS[winner][0]}, in {finished[winner]} steps."
                 )
                 + "</p>"
             )
-        diverged = [RACERS[k][0] for k, r in self.results.items() if r.diverged]
-        if diverged:
-            text += (
-                "<p style='color:#D55E00'><b>Diverged:</b> "
-                + html.escape(
-                    f"{', '.join(diverged)} at η = {float(self.lr.value):.2e}: this η is too "
-                    "large for the surface's steepest curvature. The paths stop at their last "
-                    "finite point."
-                )
-                + "</p>"
-            )
-        if "adadelta" in self.results:
-            text += (
-                "<p>Adadelta's η only multiplies a step that sets its own size, starting near "
-                "√ε; PyTorch's default is η = 1.</p>"
-            )
         return text
 
-    def _set_loss_limits(self, low: float, high: float, steps: int) -> None:
-        if fit_log_limits(self.ax_loss, low, high, steps):
-            self._background = None
+    def _racer_line(self, key: str) -> str:
+        """One racer's line of the readout: its outcome and final loss gap (HTML)."""
+        result, surface = self.run(key), self.surfaces[self.surface.value]
+        label, shade = RACERS[key][0], COLORS[key]
+        if result.diverged:
+            outcome = (
+                f"<b style='color:#D55E00'>diverged at step {result.steps}</b> (this η is too "
+                "large for the surface's steepest curvature; the path stops at its last "
+                "finite point)"
+            )
+        else:
+            outcome = html.escape(
+                (
+                    f"converged in {result.steps} steps"
+                    if result.converged
+                    else f"not there after {result.steps} steps"
+                )
+                + f", final J − J* = {result.losses[-1] - surface.min_value:.2e}"
+            )
+        line = (
+            f"<div><span style='color:{shade}'>■</span> <b>{html.escape(label)}</b>: "
+            f"{outcome}</div>"
+        )
+        if key == "adadelta":
+            line += (
+                "<div style='font-size:90%'>Adadelta's η only multiplies a step that sets its "
+                "own size, starting near √ε; PyTorch's default is η = 1.</div>"
+            )
+        return line
 
-    def _on_surface(self, change: dict[str, Any]) -> None:
-        """A new surface: its contours, window and learning rate; one update at the end."""
-        self._busy = True
-        try:
-            self.lr.value = self.surfaces[change["new"]].lr
-            self._show_surface(change["new"])
-        finally:
-            self._busy = False
-        self.update()
-        self._redraw()
+    # -- online --------------------------------------------------------------------------
+
+    def online_axes(self) -> list[Axis]:
+        """Online: every surface, and five learning rates around each surface's own."""
+
+        def lrs(settings: dict[str, Any]) -> list[float]:
+            lr = self.surfaces[settings["surface"]].lr
+            values = [float(f"{lr * factor:.3g}") for factor in LR_FACTORS]
+            return [v for v in values if 10 ** LR_EXPONENTS[0] <= v <= 10 ** LR_EXPONENTS[1]]
+
+        return [
+            Axis("surface", "surface", list(self.surfaces), kind="dropdown"),
+            Axis("lr", "η", lrs, label=lambda v: f"{v:g}", depends_on="surface"),
+        ]
+
+    def online_layers(self) -> list[Layer]:
+        """Each racer is a layer of its own, switched on and off by its own toggle."""
+
+        def layer(key: str) -> Layer:
+            def switch(on: bool) -> None:
+                self.checkboxes[key].value = on
+
+            def artists() -> tuple:
+                return (
+                    self.path_lines[key],
+                    self.end_markers[key],
+                    self.loss_lines[key],
+                    self.diverged_markers[key],
+                )
+
+            return Layer(
+                key,
+                RACERS[key][0],
+                self.checkboxes[key].value,
+                switch,
+                artists,
+                lambda: self._racer_line(key),
+            )
+
+        return [layer(key) for key in RACERS]
+
+    def frame_readout(self) -> str:
+        return ""
+
+    def describe(self) -> str:
+        names = ", ".join(RACERS[k][0] for k in self.results) or "no optimizer"
+        return (
+            f"{self.ALT} Now: {self.surface.value}, η = {float(self.lr.value):.3g}, racing {names}."
+        )
 
 
 def optimizer_race(**kwargs: Any) -> OptimizerRace:

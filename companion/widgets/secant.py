@@ -1,34 +1,25 @@
-"""Interactive explorers used in the chapters.
+"""The Chapter 1 explorer: slide the step h and watch the secant approach the tangent.
 
-Every explorer follows the same three rules, so that it answers at once:
-
-1. Precompute what can be precomputed when it is built (e.g. whole error curves).
-2. Build its matplotlib figure **once**; a change of a control only updates the data of the
-   existing artists (``Line2D.set_data``) and re-displays that same figure.
-3. Never show a silent NaN: when a setting makes a number meaningless, the readout says why.
-
-An explorer is displayed by leaving it as the last expression of a cell. In the static book
-its default state (controls and figure) is saved at build time, so the page still shows a
-sensible picture; moving a control needs a live kernel.
+The error curves are precomputed for every step on the slider; a control change only moves
+the secant, the points and the marker (see :mod:`companion.widgets` for the rules every
+explorer follows).
 """
 
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from ._validate import positive_number
-from ._widget_output import show_png
-from .gradients import METHODS, derivative_errors
-from .plots import _STYLE, color
+from .._validate import positive_number
+from ..gradients import METHODS, derivative_errors
+from ..plots import _STYLE, color
+from .base import SLIDER_LAYOUT, Explorer, readout_table, row, toggle_buttons
+from .frames import Axis
 
 __all__ = ["PRECISIONS", "SecantExplorer", "SecantState", "secant_explorer"]
 
@@ -69,7 +60,7 @@ class SecantState(NamedTuple):
     message: str | None
 
 
-class SecantExplorer:
+class SecantExplorer(Explorer):
     """Slide the step ``h`` and watch the secant approach the tangent, with the error read out.
 
     The left panel shows ``f`` near ``x0``, its tangent at ``x0`` and the secant through the
@@ -136,6 +127,12 @@ class SecantExplorer:
     0.01
     """
 
+    ALT = (
+        "Left: the function near x0 with its tangent (dashed) and the secant through the two "
+        "points the current step h uses. Right: the error of the secant slope against h on "
+        "log-log axes, with a dot at the current h."
+    )
+
     def __init__(
         self,
         f: Callable[[np.ndarray], np.ndarray] = np.sin,
@@ -192,38 +189,20 @@ class SecantExplorer:
             readout_format=".1e",
             continuous_update=True,
             style={"description_width": "initial"},
-            layout=widgets.Layout(width="420px"),
+            layout=SLIDER_LAYOUT,
         )
-        self.method = widgets.ToggleButtons(
-            options=list(METHODS),
-            value=method,
-            description="method",
-            style={"button_width": "80px"},
-        )
-        self.precision = widgets.ToggleButtons(
-            options=list(PRECISIONS),
-            value=precision,
-            description="precision",
-            style={"button_width": "80px"},
-        )
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [self.h, widgets.HBox([self.method, self.precision]), self.readout, self.output]
-        )
+        self.method = toggle_buttons(METHODS, method, "method")
+        self.precision = toggle_buttons(PRECISIONS, precision, "precision")
+        self._panel(self.h, row(self.method, self.precision))
 
         # 3. The one figure, built once (not through pyplot: no figure manager, nothing leaks).
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(8.6, 3.4), layout="constrained")
-            self._canvas = FigureCanvasAgg(self.figure)  # renders PNGs without pyplot
+            self._new_figure((8.6, 3.4))
             self._build_axes()
-            self._canvas.draw()  # lay the figure out once, then keep that layout:
-        self.figure.set_layout_engine("none")  # updates never move the axes
-        self.update()
-
-        for control in (self.h, self.method, self.precision):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        # Only the secant, its points and the marker move with h; the curves, legends and
+        # titles change with the method or the precision, which redraws the static picture.
+        moving = (self.secant_line, self.points, self.marker)
+        self._go_live(moving, (self.h, self.method, self.precision))
 
     # -- the pure part: numbers for one setting ------------------------------------------
 
@@ -396,6 +375,9 @@ class SecantExplorer:
         self.marker.set_data([state.h], [max(shown_error, self._error_floor)])
         self.marker.set_color(method_color)
         self._error_title.set_text(f"Error of the {state.method} difference, {state.precision}")
+        if self._static_key() != getattr(self, "_shown_key", None):
+            self._background = None  # the method or the precision changed the static picture
+        self._shown_key = self._static_key()
 
         self.readout.value = self._readout_html(state, best_h, best_error)
 
@@ -407,42 +389,34 @@ class SecantExplorer:
             ("absolute error", f"{state.error:.2e}" if state.message is None else "—"),
             ("best h on this curve", f"{best_h:.1e} (error {best_error:.1e})"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{value}</code></td></tr>"
-            for name, value in rows
-        )
-        text = f"<table style='margin:0'>{cells}</table>"
+        text = readout_table(rows)
         if state.message is not None:
             text += (
                 "<p style='color:#D55E00'><b>Warning:</b> " + html.escape(state.message) + "</p>"
             )
         return text
 
-    def _redraw(self) -> None:
-        """Re-display the same figure, rendered to PNG, as the output area's only output.
-
-        :func:`~companion._widget_output.show_png` replaces the output area's contents in
-        one assignment, so it never flickers, and works the same in a cell, in a callback and
-        outside a kernel (tests read the displayed image back).
-        """
-        buffer = io.BytesIO()
-        self._canvas.print_png(buffer)  # one draw of the existing artists, no new figure
-        show_png(
-            self.output,
-            buffer.getvalue(),
-            "Left: the function near x0 with its tangent (dashed) and the secant through the two "
-            "points the current step h uses. Right: the error of the secant slope against h on "
-            "log-log axes, with a dot at the current h.",
+    def describe(self) -> str:
+        state = self.state
+        return (
+            f"{self.ALT} Now: the {state.method} difference in {state.precision} with "
+            f"h = {state.h:.1e}, slope {state.slope:.6g}."
         )
 
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.update()
-        self._redraw()
+    def _static_key(self) -> tuple:
+        return (*super()._static_key(), self.method.value, self.precision.value)
 
-    # -- display -------------------------------------------------------------------------
+    # -- online --------------------------------------------------------------------------
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def online_axes(self) -> list[Axis]:
+        """Online: one step per factor of ten, both formulas, both precisions."""
+        decades = np.log10(self.hs)
+        hs = [float(h) for h, d in zip(self.hs, decades, strict=True) if abs(d - round(d)) < 1e-9]
+        return [
+            Axis("h", "step h", hs, label=lambda h: f"{h:.0e}"),
+            Axis("method", "method", list(METHODS), kind="buttons"),
+            Axis("precision", "precision", list(PRECISIONS), kind="buttons"),
+        ]
 
 
 def _plottable(errors: np.ndarray) -> np.ndarray:

@@ -6,123 +6,32 @@ gradient changes from the last layer back to the first shows whether a deep netw
 with sigmoid it shrinks by a constant factor per layer (*vanishing gradients*), with zero
 initialization it is exactly zero below the last layer.
 
-Like every explorer in the book (see :mod:`companion.widgets`), it precomputes everything when
-it is built — 19 depths × 3 activations × 3 initializations, about a second — so that moving a
-control only looks numbers up and updates the data of the one figure.
+Like every explorer in the book (see :mod:`companion.widgets`), it precomputes everything when it
+is built — :func:`companion.gradient_flow.gradient_norm_table`, 19 depths × 3 activations × 3
+initializations, about a second — so that moving a control only looks numbers up.
 """
 
 from __future__ import annotations
 
 import html
-import io
-from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
 import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ._widget_output import show_png
-from .layers import ACTIVATIONS, INITS, Linear, mlp
-from .losses import softmax_cross_entropy
-from .plots import _STYLE, color
-from .toy_data import spirals
+from ..gradient_flow import ZERO, gradient_norm_table
+from ..layers import ACTIVATIONS, INITS
+from ..plots import _STYLE, color
+from .base import SLIDER_LAYOUT, Explorer, readout_table, toggle_buttons
+from .frames import Axis
 
-__all__ = [
-    "DEPTHS",
-    "GradientNormExplorer",
-    "GradientNormState",
-    "gradient_norm_explorer",
-    "gradient_norm_table",
-    "layer_gradient_norms",
-]
+__all__ = ["GradientNormExplorer", "GradientNormState", "gradient_norm_explorer"]
 
-#: The depths (numbers of linear layers) the explorer offers.
-DEPTHS: tuple[int, ...] = tuple(range(2, 21))
-
-#: Norms below this are round-off, not gradient: the explorer reports them as zero.
-ZERO = 1e-14
-
-
-def layer_gradient_norms(
-    depth: int,
-    activation: str,
-    init: str,
-    width: int = 32,
-    n: int = 50,
-    seed: int = 0,
-) -> np.ndarray:
-    r"""The norm of the loss's gradient with respect to each weight matrix, at initialization.
-
-    Builds ``mlp([2, width, ..., width, 3])`` with ``depth`` linear layers, feeds it a batch of
-    standardized spirals (``3 n`` points, 3 classes), and runs one forward and one backward
-    pass of the softmax cross-entropy. Returns the Frobenius norms
-    :math:`\lVert \partial J / \partial W_l \rVert` for :math:`l = 1, \dots, \text{depth}`
-    (first layer first).
-
-    Parameters
-    ----------
-    depth : int
-        The number of linear layers, at least 2.
-    activation : {"relu", "sigmoid", "tanh"}
-    init : {"zeros", "xavier", "he"}
-    width : int, default 32
-        Units per hidden layer.
-    n : int, default 50
-        Spiral points per class.
-    seed : int, default 0
-        Seeds both the data and the weights.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(depth,)``.
-
-    Examples
-    --------
-    >>> norms = layer_gradient_norms(10, "sigmoid", "xavier")
-    >>> bool(norms[0] < 1e-3 * norms[-1])   # the first layer's gradient has all but vanished
-    True
-    """
-    if int(depth) < 2:
-        raise ValueError(f"depth must be at least 2; got {depth!r}")
-    x, labels = spirals(n, classes=3, seed=seed)
-    x = (x - x.mean(axis=0)) / x.std(axis=0)
-    model = mlp([2] + [width] * (depth - 1) + [3], activation=activation, init=init, seed=seed)
-    _, dlogits = softmax_cross_entropy(model.forward(x), labels)
-    model.backward(dlogits)
-    return np.array([np.linalg.norm(layer.grads[0]) for layer in _linears(model)])
-
-
-def _linears(model) -> list[Linear]:
-    return [layer for layer in model.layers if isinstance(layer, Linear)]
-
-
-def gradient_norm_table(
-    depths: Iterable[int] = DEPTHS,
-    activations: Iterable[str] = tuple(ACTIVATIONS),
-    inits: Iterable[str] = INITS,
-    **kwargs: Any,
-) -> dict[tuple[int, str, str], np.ndarray]:
-    """:func:`layer_gradient_norms` for every combination, keyed ``(depth, activation, init)``.
-
-    ``kwargs`` (``width``, ``n``, ``seed``) are passed on.
-
-    Examples
-    --------
-    >>> table = gradient_norm_table(depths=[2, 3], activations=["relu"], inits=["he"])
-    >>> sorted(table), table[3, "relu", "he"].shape
-    ([(2, 'relu', 'he'), (3, 'relu', 'he')], (3,))
-    """
-    return {
-        (d, a, i): layer_gradient_norms(d, a, i, **kwargs)
-        for d in depths
-        for a in activations
-        for i in inits
-    }
+#: The depths offered online (every depth in a kernel).
+ONLINE_DEPTHS = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20)
 
 
 class GradientNormState(NamedTuple):
@@ -152,7 +61,7 @@ class GradientNormState(NamedTuple):
     message: str | None
 
 
-class GradientNormExplorer:
+class GradientNormExplorer(Explorer):
     r"""Choose depth, activation and initialization; see each layer's gradient norm at once.
 
     The figure plots :math:`\lVert \partial J / \partial W_l \rVert` against the layer
@@ -203,6 +112,11 @@ class GradientNormExplorer:
     'relu'
     """
 
+    ALT = (
+        "The norm of the gradient of every layer, from the first layer to the last, on a log "
+        "scale, for the chosen depth, activation and initialization."
+    )
+
     def __init__(
         self,
         depth: int = 10,
@@ -239,31 +153,18 @@ class GradientNormExplorer:
             step=1,
             description="depth",
             continuous_update=True,
-            layout=widgets.Layout(width="420px"),
+            layout=SLIDER_LAYOUT,
         )
-        self.activation = widgets.ToggleButtons(
-            options=list(ORDER),
-            value=activation,
-            description="activation",
-            style={"button_width": "80px"},
-        )
-        self.init = widgets.ToggleButtons(
-            options=list(INITS), value=init, description="init", style={"button_width": "80px"}
-        )
-        self.readout = widgets.HTML()
-        self.output = widgets.Output()
-        self.widget = widgets.VBox(
-            [self.depth, self.activation, self.init, self.readout, self.output]
-        )
+        self.activation = toggle_buttons(ORDER, activation, "activation")
+        self.init = toggle_buttons(INITS, init, "init")
+        self._panel(self.depth, self.activation, self.init)
 
         # 3. The one figure (not through pyplot: nothing leaks into the notebook).
         with mpl.rc_context(_STYLE):
-            self.figure = Figure(figsize=(7.5, 3.8), layout="constrained")
+            self._new_figure((7.5, 3.8))
             self._build_axes()
-        self.update()
-        for control in (self.depth, self.activation, self.init):
-            control.observe(self._on_change, names="value")
-        self._redraw()
+        moving = (self.norm_line, *self.other_lines.values(), self._title, self._note)
+        self._go_live(moving, (self.depth, self.activation, self.init))
 
     # -- the pure part ---------------------------------------------------------------------
 
@@ -363,33 +264,23 @@ class GradientNormExplorer:
             (f"last layer ‖∂J/∂W_{state.depth}‖", norm(state.norms[-1])),
             ("ratio first / last", "—" if state.ratio is None else f"{state.ratio:.2e}"),
         ]
-        cells = "".join(
-            f"<tr><td style='padding-right:1em'>{name}</td><td><code>{value}</code></td></tr>"
-            for name, value in rows
-        )
-        text = f"<table>{cells}</table>"
+        text = readout_table(rows)
         if state.message is not None:
             text += f"<p style='color:{color('numerical')}'>{html.escape(state.message)}</p>"
         return text
 
-    def _redraw(self) -> None:
-        """Render the same figure to PNG and show it in the output area (in a live kernel)."""
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        self.png = buffer.getvalue()
-        show_png(
-            self.output,
-            self.png,
-            "The norm of the gradient of every layer, from the first layer to the last, on a log "
-            "scale, for the chosen depth, activation and initialization.",
-        )
+    def describe(self) -> str:
+        state = self.state
+        return f"{self.ALT} Now: {state.activation}, {state.init}, {state.depth} layers."
 
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self.update()
-        self._redraw()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def online_axes(self) -> list[Axis]:
+        """Online: ten depths from 2 to 20, every activation and initialization."""
+        depths = [d for d in ONLINE_DEPTHS if d in self.depths] or self.depths
+        return [
+            Axis("depth", "depth", depths),
+            Axis("activation", "activation", list(ORDER), kind="buttons"),
+            Axis("init", "init", list(INITS), kind="buttons"),
+        ]
 
 
 #: The order the activations appear in the controls and the legend.
