@@ -61,7 +61,7 @@ def main(paths: list[str]) -> None:
     print(f"{'chapter':32} {'glue':>5} {'assert':>6} {'listed':>6}")
     for path in files:
         row = counts(path)
-        total = [a + b for a, b in zip(total, row)]
+        total = [a + b for a, b in zip(total, row, strict=True)]
         print(f"{path.name:32} {row[0]:5} {row[1]:6} {row[2]:6}")
     print(f"{'total':32} {total[0]:5} {total[1]:6} {total[2]:6}")
 
