@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 import textwrap
 from dataclasses import dataclass
 from typing import Any
@@ -164,17 +165,19 @@ def _section_lines(text: list[str], section: str) -> set[int]:
 def _links(obj: Any) -> tuple[str, str]:
     """The built book's URLs of ``obj``'s highlighted module source and of its API entry.
 
-    Both anchor at the nearest public object that contains ``obj`` (the API reference and the
-    source pages of ``sphinx.ext.viewcode`` hold entries for public objects only).
+    Both anchor at the innermost object around ``obj`` that the API reference documents (a
+    public name with a docstring, like ``sphinx.ext.autodoc``'s ``:members:``); the source
+    pages of ``sphinx.ext.viewcode`` hold anchors for exactly those objects.
     """
     obj = inspect.unwrap(obj)
     module = obj.__module__
-    public = []
+    documented, current = [], sys.modules[module]
     for part in obj.__qualname__.split("."):
-        if part.startswith("_"):
+        current = getattr(current, part, None)
+        if part.startswith("_") or current is None or inspect.getdoc(current) is None:
             break
-        public.append(part)
-    name = ".".join(public)
+        documented.append(part)
+    name = ".".join(documented)
     source = f"{SITE_ROOT}_modules/{module.replace('.', '/')}.html"
     api = f"{SITE_ROOT}book/appendix/api.html#"
     if name:
