@@ -1,6 +1,7 @@
 # Build, serve and test the course. Everything runs from a virtualenv the Makefile creates.
 #   make book   build the site into _build/html (fails on any warning or notebook error)
 #   make serve  serve _build/html on http://127.0.0.1:8000
+#   make pdf    print the built book to one PDF, _build/pdf/book.pdf (and link it from the site)
 #   make test   build the book, then run the whole test suite
 #   make lab    open the notebooks in JupyterLab (widgets work there; LAB_ARGS=... passes options)
 #   make clean  remove build outputs (keeps .venv and node_modules)
@@ -22,15 +23,20 @@ NODE_STAMP := node_modules/.installed
 ASSETS_STAMP := _build/web_assets/.installed
 HTML_INDEX := _build/html/index.html
 
-.PHONY: all venv assets book serve test lab clean
+.PHONY: all venv assets book pdf serve test lab clean
 
 all: book
 
 # (Re)create the virtualenv whenever the pins or the package metadata change.
-$(VENV_STAMP): requirements.txt pyproject.toml
+# Kernels started from the venv read its etc/ipython/: scripts/ipython_kernel_config.py drops
+# ipykernel's "Kernel is running over TCP without encryption" notice, logged once per executed
+# notebook (the kernels listen on 127.0.0.1 only).
+$(VENV_STAMP): requirements.txt pyproject.toml scripts/ipython_kernel_config.py
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -r requirements.txt
 	$(PIP) install --no-deps -e .
+	mkdir -p $(VENV)/etc/ipython
+	cp scripts/ipython_kernel_config.py $(VENV)/etc/ipython/ipython_kernel_config.py
 	touch $@
 
 venv: $(VENV_STAMP)
@@ -78,6 +84,13 @@ endif
 	@echo
 	@echo "Book built. Open file://$(CURDIR)/$(HTML_INDEX)"
 	@echo "or run 'make serve' and open http://127.0.0.1:$(PORT)/"
+
+# The whole book as one PDF, printed from the built site by Debian's Chromium (as the browser
+# tests use it; CHROMIUM=/path for another) and joined with pypdf: _build/pdf/book.pdf. It is
+# also copied into the site, whose landing page and download menu then offer it; a site built
+# without it offers none.
+pdf: book
+	$(PY) scripts/build_pdf.py --copy-to-site
 
 serve:
 	@test -f $(HTML_INDEX) || { echo "No $(HTML_INDEX): run 'make book' first." >&2; exit 1; }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 __all__ = ["Value"]
 
@@ -47,7 +48,8 @@ class Value:
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
             raise TypeError(f"Value needs a real number; got {type(data).__name__} {data!r}")
         if not math.isfinite(data):
-            raise ValueError(f"Value needs a finite number; got {data!r}")
+            made_by = f" (the result of {_op})" if _op else ""
+            raise ValueError(f"Value needs a finite number; got {data!r}{made_by}")
         self.data = float(data)
         self.grad = 0.0
         self.label = label
@@ -88,10 +90,10 @@ class Value:
                 "the exponent must be a number; for x ** y with y a Value, "
                 "write (y * x.log()).exp()"
             )
-        out = Value(self.data**exponent, _children=(self,), _op=f"**{exponent:g}")
+        out = Value(_power(self.data, exponent), _children=(self,), _op=f"**{exponent:g}")
 
         def _backward():  # d(x^n)/dx = n x^(n-1)
-            self.grad += exponent * self.data ** (exponent - 1) * out.grad
+            self.grad += exponent * _power(self.data, exponent - 1, "the derivative") * out.grad
 
         out._backward = _backward
         return out
@@ -99,7 +101,7 @@ class Value:
     def __rpow__(self, base: float) -> Value:  # base ** self, for a positive number base
         if not base > 0:
             raise ValueError(f"base ** Value needs a positive base; got {base!r}")
-        out = Value(base**self.data, _children=(self,), _op=f"{base:g}**")
+        out = Value(_power(base, self.data), _children=(self,), _op=f"{base:g}**")
 
         def _backward():  # d(b^x)/dx = ln(b) b^x
             self.grad += math.log(base) * out.data * out.grad
@@ -108,6 +110,10 @@ class Value:
         return out
 
     def exp(self) -> Value:
+        if self.data > _LARGEST_EXP:
+            raise ValueError(
+                f"exp({self.data:g}) overflows a float (exp is finite up to x = {_LARGEST_EXP:.2f})"
+            )
         out = Value(math.exp(self.data), _children=(self,), _op="exp")
 
         def _backward():  # d(e^x)/dx = e^x: reuse the stored output
@@ -164,7 +170,10 @@ class Value:
         return self + (-_as_value(other))
 
     def __truediv__(self, other: Value | float) -> Value:
-        return self * _as_value(other) ** -1
+        other = _as_value(other)
+        if other.data == 0:
+            raise ValueError(f"division by zero: {self.data:g} / 0 (PyTorch gives inf or nan)")
+        return self * other**-1
 
     def __radd__(self, other: float) -> Value:
         return self + other
@@ -196,12 +205,15 @@ class Value:
             The gradient arriving at this value from a larger computation (PyTorch's
             ``gradient`` argument); every gradient in the graph is multiplied by it.
         """
+        if isinstance(grad, bool) or not isinstance(grad, numbers.Real) or not math.isfinite(grad):
+            raise TypeError(f"backward: grad must be a finite real number; got {grad!r}")
         order = self._topological_order()
         for node in order:
             node.grad = 0.0
         self.grad = float(grad)  # d(self)/d(self) = 1, times what arrives from above
         for node in reversed(order):
             node._backward()
+        _check_grads(order)
 
     def _topological_order(self) -> list[Value]:
         """Every node this one depends on, each after all of its inputs (depth-first)."""
@@ -217,6 +229,32 @@ class Value:
                 stack.append((node, True))  # comes back after its inputs
                 stack.extend((child, False) for child in reversed(node._prev))
         return order
+
+
+#: exp(x) is a finite float up to x = ln(largest float) ≈ 709.78.
+_LARGEST_EXP = math.log(sys.float_info.max)
+
+
+def _power(base: float, exponent: float, what: str = "") -> float:
+    """``base ** exponent`` as a finite real number, or a ValueError saying why not."""
+    name = f"{what} {base:g} ** {exponent:g}".strip()
+    if base == 0 and exponent < 0:
+        raise ValueError(f"{name} divides by zero (PyTorch gives inf)")
+    if base < 0 and not float(exponent).is_integer():
+        raise ValueError(f"{name} is not a real number (a negative base, a fractional power)")
+    try:
+        return base**exponent
+    except OverflowError:
+        raise ValueError(f"{name} overflows a float") from None
+
+
+def _check_grads(order: list[Value]) -> None:
+    """Every gradient is finite, or a ValueError names the operation where it overflowed."""
+    for node in order:
+        if not math.isfinite(node.grad):
+            raise ValueError(
+                f"backward: the gradient overflowed at {node!r} (made by {node._op or 'input'})"
+            )
 
 
 def _as_value(x: Value | float) -> Value:

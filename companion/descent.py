@@ -217,9 +217,7 @@ def descend(
     blowup = positive_number(blowup, "blowup")
 
     theta = x0.copy()
-    loss, g = float(f(theta)), np.asarray(grad(theta), dtype=theta.dtype)
-    if g.shape != theta.shape:
-        raise ValueError(f"grad must return an array shaped like x0 {x0.shape}; got {g.shape}")
+    loss, g = _loss_at(f, theta), _gradient_at(grad, theta)
     if not (np.isfinite(loss) and np.all(np.isfinite(g))):
         raise ValueError(f"the loss or its gradient is not finite at x0 (J(x0) = {loss})")
     limit = loss + blowup * (1.0 + abs(loss))
@@ -230,8 +228,8 @@ def descend(
         for k in range(1, steps + 1):
             if norms[-1] <= tol:
                 break
-            theta = update(theta, g)
-            loss, g = float(f(theta)), np.asarray(grad(theta), dtype=theta.dtype)
+            theta = _next_point(update, theta, g)
+            loss, g = _loss_at(f, theta), _gradient_at(grad, theta)
             if not (np.isfinite(loss) and np.all(np.isfinite(theta)) and np.all(np.isfinite(g))):
                 status = "diverged"
                 message = f"the loss became non-finite at step {k}"
@@ -260,6 +258,42 @@ def descend(
         message=message,
         lr=lr,
     )
+
+
+def _loss_at(f: Callable, theta: np.ndarray) -> float:
+    """``f(theta)`` as a float, or a TypeError saying what ``f`` returned instead."""
+    value = f(theta)
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        raise TypeError(f"f must return a real number; got {type(value).__name__} {value!r:.60}")
+    return float(value)
+
+
+def _gradient_at(grad: Callable, theta: np.ndarray) -> np.ndarray:
+    """``grad(theta)`` as an array shaped like ``theta``, or a named error."""
+    value = grad(theta)
+    try:
+        g = np.asarray(value, dtype=theta.dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"grad must return an array of numbers; got {type(value).__name__} {value!r:.60}"
+        ) from error
+    if g.shape != theta.shape:
+        raise ValueError(f"grad must return an array shaped like x0 {theta.shape}; got {g.shape}")
+    return g
+
+
+def _next_point(update: Callable, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``update(theta, g)``, which must be a new point: an array shaped like ``theta``."""
+    new = update(theta, g)
+    if not isinstance(new, np.ndarray) or new.shape != theta.shape:
+        shape = getattr(new, "shape", None)
+        raise TypeError(
+            f"update must return the next point, an array shaped like x0 {theta.shape}; got "
+            f"{type(new).__name__}" + (f" of shape {shape}" if shape is not None else "")
+        )
+    return new
 
 
 def linear_rate(errors: np.ndarray, tail: float = 0.5) -> float:

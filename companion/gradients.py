@@ -10,17 +10,26 @@ The loop over coordinates in :func:`numerical_gradient` is deliberate: it *is* t
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, positive_number
+from ._checking import TINY as _TINY
+from ._checking import check_function as _check_function
+from ._checking import check_gradient as _check_gradient
+from ._checking import check_thresholds as _check_thresholds
+from ._checking import coordinates as _coordinates
+from ._checking import evaluate as _evaluate
+from ._checking import judge as _judge
+from ._checking import verdict as _verdict
+from ._validate import as_float_array, finite_real, float_dtype, positive_number
 
 __all__ = [
     "THRESHOLDS",
+    "VERDICTS",
     "GradientCheckResult",
+    "default_step",
     "derivative_errors",
     "gradient_check",
     "numerical_gradient",
@@ -34,29 +43,8 @@ METHODS = ("central", "forward")
 #: sometimes a real bug. Float32 carries ~7 significant digits, so its bar is lower.
 THRESHOLDS: dict[type, tuple[float, float]] = {
     np.float64: (1e-7, 1e-4),
-    np.float32: (1e-3, 1e-1),
+    np.float32: (2e-3, 4e-3),
 }
-
-
-def _check_function(f: object, name: str = "f") -> Callable:
-    if not callable(f):
-        raise TypeError(f"{name} must be callable (a function of an array); got {type(f).__name__}")
-    return f
-
-
-def _evaluate(f: Callable, x: np.ndarray) -> float:
-    """Call ``f(x)`` and insist on a finite real scalar, saying what came back otherwise."""
-    value = f(x)
-    if isinstance(value, np.ndarray) and value.shape != ():
-        raise ValueError(f"f must return a scalar; got an array of shape {value.shape}")
-    if not isinstance(value, (numbers.Real, np.ndarray, np.floating, np.integer)) or isinstance(
-        value, bool
-    ):
-        raise TypeError(f"f must return a real scalar; got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"f returned {value} (not finite) at a point near x")
-    return value
 
 
 def _check_method(method: object) -> str:
@@ -183,8 +171,41 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     if a.size == 0:
         return 0.0
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    denominator = np.maximum(np.abs(a64) + np.abs(b64), np.finfo(np.float64).tiny)
-    return float(np.max(np.abs(a64 - b64) / denominator))
+    with np.errstate(over="ignore", invalid="ignore"):
+        denominator = np.maximum(np.abs(a64) + np.abs(b64), np.finfo(np.float64).tiny)
+        error = float(np.max(np.abs(a64 - b64) / denominator))
+    if not np.isfinite(error):  # a - b overflowed: the same ratio, with both halved
+        a64, b64 = a64 / 2, b64 / 2
+        error = float(np.max(np.abs(a64 - b64) / np.maximum(np.abs(a64) + np.abs(b64), _TINY)))
+    return error
+
+
+def default_step(dtype: type | np.dtype) -> float:
+    r"""The default finite-difference step of :func:`gradient_check` for a floating-point type.
+
+    Chapter 1's analysis: the central difference errs by about
+    :math:`\frac{h^2}{6}|f^{(3)}| + \frac{\varepsilon |f|}{h}` (truncation plus round-off),
+    which is smallest near :math:`h \approx \varepsilon^{1/3}`. The step is float64's
+    :math:`10^{-5}` (close to its :math:`\varepsilon^{1/3} \approx 6 \times 10^{-6}`) scaled by
+    :math:`(\varepsilon / \varepsilon_{64})^{1/3}`: about :math:`8 \times 10^{-3}` for float32,
+    where the chapter measures the best step near :math:`6 \times 10^{-3}`.
+    :func:`gradient_check` multiplies it by :math:`\max(1, |x_i|)` for each coordinate, so a
+    large coordinate still moves by a step its digits can hold.
+
+    Examples
+    --------
+    >>> default_step(np.float64), round(default_step(np.float32), 4)
+    (1e-05, 0.0081)
+    """
+    try:
+        eps = float(np.finfo(dtype).eps)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"dtype must be a floating-point type; got {dtype!r}") from error
+    return 1e-5 * (eps / float(np.finfo(np.float64).eps)) ** (1 / 3)
+
+
+#: The verdicts of :func:`gradient_check`, from best to worst.
+VERDICTS = ("correct", "kink", "suspicious", "wrong")
 
 
 @dataclass(frozen=True)
@@ -194,17 +215,22 @@ class GradientCheckResult:
     Attributes
     ----------
     max_relative_error : float
-        The worst relative error over the checked coordinates.
+        The worst relative error over the checked coordinates (over those not at a kink, if
+        one of them is not correct).
     worst_index : tuple of int
         Where (an index into ``x``) that worst error occurs.
-    verdict : {"correct", "suspicious", "wrong"}
-        Read off :data:`THRESHOLDS` for ``x``'s dtype.
+    verdict : {"correct", "kink", "suspicious", "wrong"}
+        Read off :data:`THRESHOLDS` for ``x``'s dtype. ``"kink"``: every coordinate that is
+        not correct sits at a kink — the two one-sided differences disagree and the analytic
+        value lies between them — so the check cannot judge it (see ``kinks``).
     passed : bool
         ``verdict == "correct"``.
     checked : int
         How many coordinates were checked.
     analytic, numerical : numpy.ndarray
         The two gradients at the checked coordinates (flat, in checking order).
+    kinks : tuple of tuple of int
+        The indices into ``x`` where a kink lies within the step.
     """
 
     max_relative_error: float
@@ -214,24 +240,43 @@ class GradientCheckResult:
     checked: int
     analytic: np.ndarray
     numerical: np.ndarray
+    kinks: tuple[tuple[int, ...], ...] = ()
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"gradient check {self.verdict}: max relative error {self.max_relative_error:.2e} "
             f"at index {self.worst_index} ({self.checked} coordinates checked)"
         )
+        if self.kinks:
+            shown = ", ".join(map(str, self.kinks[:5])) + (", ..." if len(self.kinks) > 5 else "")
+            text += f"; a kink within the step at {shown}"
+        return text
 
 
 def gradient_check(
     f: Callable[[np.ndarray], float],
     grad_f: Callable[[np.ndarray], np.ndarray],
     x: np.ndarray,
-    h: float = 1e-5,
+    h: float | None = None,
     num_checks: int | None = None,
     seed: int | np.random.Generator | None = None,
     thresholds: tuple[float, float] | None = None,
 ) -> GradientCheckResult:
-    """Compare an analytic gradient with the central-difference estimate.
+    r"""Compare an analytic gradient with the central-difference estimate.
+
+    Each checked coordinate gets a relative error
+    :math:`|a_i - n_i| / \max(|a_i| + |n_i|,\ s)` between the analytic value :math:`a_i` and
+    the numerical one :math:`n_i`. The floor :math:`s = \varepsilon^{2/3} / c \cdot \max_j
+    (|a_j| + |n_j|)`, with :math:`c` the "correct" threshold, is what a central difference at
+    its best step can resolve (Chapter 1: about :math:`\varepsilon^{2/3}` of the gradient's
+    scale): a partial derivative that is tiny next to the others, or exactly 0, is judged in
+    absolute terms, not by a ratio of two round-off errors.
+
+    Where a coordinate is not correct, the check also takes the two one-sided differences
+    :math:`(f(x) - f(x - he_i))/h` and :math:`(f(x + he_i) - f(x))/h`. If they disagree by more
+    than the "wrong" threshold and the analytic value lies between them, a kink (ReLU at 0,
+    :math:`|x|` at 0) sits within the step: the analytic value is a one-sided slope there, and
+    the coordinate counts as a kink, not as wrong.
 
     Parameters
     ----------
@@ -241,8 +286,9 @@ def gradient_check(
         Its claimed gradient: maps ``x`` to an array shaped like ``x``.
     x : array_like of float
         Where to check. Never modified.
-    h : float, default 1e-5
-        Finite-difference step.
+    h : float, optional
+        The finite-difference step. By default :func:`default_step` of ``x``'s dtype times
+        :math:`\max(1, |x_i|)`; a number given here is used as it is for every coordinate.
     num_checks : int, optional
         Check only this many coordinates, drawn without replacement — the practical way to
         check a gradient with millions of entries (each coordinate costs two calls of ``f``).
@@ -258,9 +304,9 @@ def gradient_check(
 
     Notes
     -----
-    The round-off error of a central difference is about :math:`\\epsilon |f| / h`. When ``f``
-    sums many terms, :math:`|f|` is large and the check can report "suspicious" for a correct
-    gradient: check on a smaller problem, or a loss averaged over fewer examples.
+    The round-off error of a central difference is about :math:`\varepsilon |f| / h`. When
+    ``f`` sums many terms, :math:`|f|` is large and the check can report "suspicious" for a
+    correct gradient: check on a smaller problem, or a loss averaged over fewer examples.
 
     Examples
     --------
@@ -269,53 +315,38 @@ def gradient_check(
     ...                         np.array([0.5, -1.0, 2.0]))
     >>> result.verdict, result.passed
     ('correct', True)
+    >>> relu = gradient_check(lambda v: float(np.sum(np.maximum(v, 0))),
+    ...                       lambda v: (v > 0).astype(float), np.array([0.0, 1.0]))
+    >>> relu.verdict, relu.kinks
+    ('kink', ((0,),))
     """
     f = _check_function(f)
     grad_f = _check_function(grad_f, "grad_f")
     x = as_float_array(x, "x")
-    h = positive_number(h, "h")
-    correct_below, wrong_above = thresholds or THRESHOLDS[x.dtype.type]
-
-    analytic_full = np.asarray(grad_f(x.copy()))
-    if analytic_full.shape != x.shape:
-        raise ValueError(
-            f"grad_f must return an array shaped like x {x.shape}; got {analytic_full.shape}"
-        )
-    if not np.all(np.isfinite(analytic_full)):
-        raise ValueError("grad_f returned non-finite values")
-
-    if num_checks is None:
-        flat_indices = np.arange(x.size)
-    else:
-        if isinstance(num_checks, bool) or not isinstance(num_checks, numbers.Integral):
-            raise TypeError(f"num_checks must be an int; got {type(num_checks).__name__}")
-        if not 1 <= num_checks <= x.size:
-            raise ValueError(f"num_checks must be between 1 and x.size={x.size}; got {num_checks}")
-        rng = np.random.default_rng(seed)
-        flat_indices = np.sort(rng.choice(x.size, size=int(num_checks), replace=False))
+    correct_below, wrong_above = _check_thresholds(thresholds, THRESHOLDS[x.dtype.type])
+    analytic_full = _check_gradient(grad_f(x.copy()), x)
+    indices = _coordinates(x, num_checks, seed)
+    best = [default_step(x.dtype) * max(1.0, abs(float(x[i]))) for i in indices]
+    steps = best if h is None else [positive_number(h, "h")] * len(indices)
 
     point = x.copy()
-    indices = [np.unravel_index(k, x.shape) for k in flat_indices]
-    numerical = np.array([_partial(f, point, i, h, "central", None) for i in indices])
+    pairs = zip(indices, steps, strict=True)
+    numerical = np.array([_partial(f, point, i, step, "central", None) for i, step in pairs])
     analytic = np.array([analytic_full[i] for i in indices], dtype=np.float64)
-
-    errors = [relative_error(a, n) for a, n in zip(analytic, numerical, strict=True)]
-    worst = int(np.argmax(errors)) if errors else 0
-    max_error = float(errors[worst]) if errors else 0.0
-    if max_error < correct_below:
-        verdict = "correct"
-    elif max_error <= wrong_above:
-        verdict = "suspicious"
-    else:
-        verdict = "wrong"
+    # Each coordinate's error; one that fails gets a second look (a finer step; a kink?).
+    errors, at_kink = _judge(
+        f, point, indices, steps, best, analytic, numerical, correct_below, wrong_above
+    )
+    verdict, worst = _verdict(errors, at_kink, correct_below, wrong_above)
     return GradientCheckResult(
-        max_relative_error=max_error,
-        worst_index=tuple(int(j) for j in indices[worst]) if indices else (),
+        max_relative_error=float(errors[worst]) if errors.size else 0.0,
+        worst_index=indices[worst] if indices else (),
         verdict=verdict,
         passed=verdict == "correct",
         checked=len(indices),
         analytic=analytic,
         numerical=numerical,
+        kinks=tuple(indices[k] for k in at_kink),
     )
 
 
@@ -349,7 +380,9 @@ def derivative_errors(
     Returns
     -------
     numpy.ndarray
-        ``|estimate - exact|`` for every step, as float64.
+        ``|estimate - exact|`` for every step, as float64: ``inf`` or ``nan`` where ``f``
+        overflows in ``dtype`` (e.g. ``np.exp`` at 89 in float32) — that precision cannot
+        give an estimate there.
 
     Examples
     --------
@@ -358,15 +391,25 @@ def derivative_errors(
     >>> bool(err[1] < err[0] / 50)   # central difference: error falls like h**2
     True
     """
+    f, dfdx = _check_function(f), _check_function(dfdx, "dfdx")
     method = _check_method(method)
-    hs = as_float_array(hs, "hs")
+    x0 = finite_real(x0, "x0")
+    hs = as_float_array(hs, "hs", allow_int=True)
     if np.any(hs <= 0):
-        raise ValueError("hs must all be positive")
+        raise ValueError(f"hs must all be positive; got {hs[hs <= 0][:3].tolist()}")
+    dtype = float_dtype(dtype)
     x = np.asarray(x0, dtype=dtype)
     steps = hs.astype(dtype)
-    if method == "central":
-        estimate = (f(x + steps) - f(x - steps)) / (2 * steps)
-    else:
-        estimate = (f(x + steps) - f(x)) / steps
-    exact = dfdx(np.float64(x0))
-    return np.abs(np.asarray(estimate, dtype=np.float64) - exact)
+    with np.errstate(all="ignore"):
+        if method == "central":
+            estimate = (f(x + steps) - f(x - steps)) / (2 * steps)
+        else:
+            estimate = (f(x + steps) - f(x)) / steps
+        exact = dfdx(np.float64(x0))
+        errors = np.abs(np.asarray(estimate, dtype=np.float64) - exact)
+    if errors.shape != hs.shape:
+        raise ValueError(
+            "f and dfdx must be element-wise functions such as np.sin (one value per step); "
+            f"got {errors.size} errors for {hs.size} steps"
+        )
+    return errors

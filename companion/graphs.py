@@ -20,8 +20,9 @@ from .plots import PALETTE
 
 __all__ = ["GraphLayout", "draw_graph", "layout_graph"]
 
-#: Sizes in data units: column spacing, row spacing, value box, operation circle.
-COLUMN, ROW = 1.25, 1.0
+#: Sizes in data units: column spacing, row spacing, value box, operation circle. Columns sit
+#: close (an arrow's length apart) so that a wide graph still gets legible text.
+COLUMN, ROW = 1.05, 1.0
 BOX_WIDTH, BOX_HEIGHT, RADIUS = 1.0, 0.66, 0.24
 INPUT_FILL, BOX_FILL, EDGE = "#DCEBF5", "white", "#333333"
 GRAD_COLOR = PALETTE[3]  # vermillion: the backward pass
@@ -151,8 +152,9 @@ def draw_graph(
         if isinstance(key, tuple):  # an operation
             ax.add_patch(Circle((x, y), RADIUS, facecolor=BOX_FILL, edgecolor=EDGE, lw=1.2))
             op = by_id[key[1]]._op
+            # "tanh" and "relu" fit the circle at full size; only longer names shrink
             ax.text(
-                x, y, op, ha="center", va="center", fontsize=size if len(op) < 3 else 0.8 * size
+                x, y, op, ha="center", va="center", fontsize=size if len(op) <= 4 else 0.8 * size
             )
             continue
         value = by_id[key]
@@ -176,7 +178,7 @@ def draw_graph(
                 f"grad {value.grad:.3g}",
                 ha="center",
                 va="center",
-                fontsize=0.95 * size,
+                fontsize=size,
                 color=GRAD_COLOR,
             )
         else:

@@ -29,13 +29,13 @@ Sequential(
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from ._validate import FLOAT_DTYPES, as_float_array, is_finite_float_array, positive_int
-from .gradients import GradientCheckResult, gradient_check, numerical_gradient
+from ._layer_check import check_layer, numerical_param_grads
+from ._network import flatten, network_arrays, usable
+from ._validate import as_float_array, positive_int
 
 __all__ = [
     "ACTIVATIONS",
@@ -56,33 +56,6 @@ __all__ = [
 INITS = ("zeros", "xavier", "he")
 
 DTYPES = (np.float64, np.float32)
-
-# Inside a network the arrays between layers are the network's own: a layer's input is the
-# previous layer's output, its grad_out the next layer's gradient. Their dtypes are right by
-# construction, and they stop being finite only when training diverges (a hidden layer
-# overflows), which fit and lr_range_test detect from the outputs and report as divergence, not
-# as a user's bad input. So while a Sequential runs its layers, they skip the finiteness test
-# on these arrays (the Sequential has tested its own input and grad_out); that also saves a
-# pass over every activation, every step.
-_NETWORK_ARRAYS = contextvars.ContextVar("network_arrays", default=False)
-
-
-class _network_arrays:
-    """``with _network_arrays():`` the layers called inside take arrays the network computed."""
-
-    def __enter__(self) -> None:
-        self._token = _NETWORK_ARRAYS.set(True)
-
-    def __exit__(self, *exc_info: object) -> None:
-        _NETWORK_ARRAYS.reset(self._token)
-
-
-def _usable(array: object) -> bool:
-    """Whether a layer can take ``array`` as it is: a finite float32/float64 ndarray, or inside
-    a network (see ``_NETWORK_ARRAYS``) any float32/float64 ndarray."""
-    if _NETWORK_ARRAYS.get():
-        return type(array) is np.ndarray and array.dtype in FLOAT_DTYPES
-    return is_finite_float_array(array)
 
 
 def init_weights(
@@ -171,7 +144,7 @@ class Layer:
         raise NotImplementedError
 
     def _check_input(self, x: object) -> np.ndarray:
-        if _usable(x):  # the usual case, without building an error message
+        if usable(x):  # the usual case, without building an error message
             return x
         return as_float_array(x, f"{self!r}: the input x")
 
@@ -179,7 +152,7 @@ class Layer:
         """``grad_out`` as an array of the forward's dtype, shaped like the forward's output."""
         if self._out_shape is None:
             raise RuntimeError(f"{self!r}: backward called before forward (nothing is cached)")
-        if not _usable(grad_out):
+        if not usable(grad_out):
             grad_out = as_float_array(grad_out, f"{self!r}.backward: grad_out")
         if grad_out.shape != self._out_shape:
             raise ValueError(
@@ -409,7 +382,7 @@ class Sequential(Layer):
                     )
                 features, previous = layer.out_features, f"{i} {layer!r}"
         self.layers = list(layers)
-        self.flat_params, self.flat_grads = self._flatten()
+        self.flat_params, self.flat_grads = flatten(self.layers, Linear)
         self.params = [p for layer in self.layers for p in layer.params]
         self.grads = [g for layer in self.layers for g in layer.grads]
         self.param_names = tuple(
@@ -417,29 +390,6 @@ class Sequential(Layer):
             for i, layer in enumerate(self.layers)
             for name in getattr(layer, "param_names", ())
         )
-
-    def _flatten(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Copy the layers' parameters and gradients into two flat arrays and give each layer
-        views of its parts instead; ``(None, None)`` if the layers cannot share them."""
-        owners = [layer for layer in self.layers if layer.params]
-        params = [p for layer in owners for p in layer.params]
-        if (
-            not params
-            or not all(type(layer) is Linear for layer in owners)
-            or len({id(layer) for layer in owners}) != len(owners)
-            or len({p.dtype for p in params}) != 1
-        ):
-            return None, None
-        flat_params = np.concatenate([p.ravel() for p in params])
-        flat_grads = np.concatenate([g.ravel() for layer in owners for g in layer.grads])
-        start = 0
-        for layer in owners:
-            for i, p in enumerate(layer.params):
-                part = slice(start, start + p.size)
-                layer.params[i] = flat_params[part].reshape(p.shape)
-                layer.grads[i] = flat_grads[part].reshape(p.shape)
-                start += p.size
-        return flat_params, flat_grads
 
     def __repr__(self) -> str:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
@@ -454,9 +404,9 @@ class Sequential(Layer):
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Run the layers in order. Only the network's input is tested for non-finite values:
         a hidden layer that overflows is training diverging, which the outputs show."""
-        if not _usable(x):
+        if not usable(x):
             x = as_float_array(x, "Sequential.forward: the input x")
-        with _network_arrays():
+        with network_arrays():
             for layer in self.layers:
                 x = layer.forward(x)
         return x
@@ -468,9 +418,9 @@ class Sequential(Layer):
         respect to the model's input — the data, which nothing updates — and ``None`` is
         returned; the parameters' gradients are the same.
         """
-        if not _usable(grad_out):
+        if not usable(grad_out):
             grad_out = as_float_array(grad_out, "Sequential.backward: grad_out")
-        with _network_arrays():
+        with network_arrays():
             for i, layer in reversed(list(enumerate(self.layers))):
                 if i == 0 and not input_grad and isinstance(layer, Linear):
                     return layer.backward(grad_out, input_grad=False)
@@ -528,126 +478,6 @@ def mlp(
             layers.append(ACTIVATIONS[activation]())
         layers.append(Linear(fan_in, fan_out, init=init, seed=rng, dtype=dtype))
     return Sequential(*layers)
-
-
-def check_layer(
-    layer: Layer,
-    x: np.ndarray,
-    seed: int | np.random.Generator | None = None,
-    h: float = 1e-5,
-) -> dict[str, GradientCheckResult]:
-    r"""Gradient-check a layer's ``backward`` (Chapter 1's
-    :func:`~companion.gradients.gradient_check`).
-
-    The scalar checked is :math:`f = \sum_{ij} \text{forward}(x)_{ij}\, R_{ij}` for a fixed
-    random array :math:`R` (entries of size 0.5 to 1.5, either sign): its gradient with
-    respect to the output is exactly :math:`R`, so ``backward(R)`` must return
-    :math:`\partial f / \partial x` and leave :math:`\partial f / \partial \theta` in
-    ``grads``. Each parameter is perturbed in place and restored afterwards.
-
-    Parameters
-    ----------
-    layer : Layer
-    x : array_like of float
-        The input to check at.
-    seed : int or numpy.random.Generator, optional
-        For :math:`R`.
-    h : float, default 1e-5
-        The finite-difference step.
-
-    Returns
-    -------
-    dict of str to GradientCheckResult
-        ``"x"`` and one entry per parameter name (``"W"``, ``"b"``, ``"0.W"``, ...).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> results = check_layer(Linear(3, 2, seed=0), np.ones((4, 3)), seed=1)
-    >>> {name: r.verdict for name, r in results.items()}
-    {'x': 'correct', 'W': 'correct', 'b': 'correct'}
-    """
-    x = as_float_array(x, "x")
-    rng = np.random.default_rng(seed)
-    shape = layer.forward(x).shape
-    # |R| between 0.5 and 1.5: no entry of the gradient is tiny by accident, where the
-    # finite difference's round-off would swamp it.
-    upstream = (rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)).astype(x.dtype)
-
-    def f_of_x(v):
-        return float(np.sum(layer.forward(v) * upstream))
-
-    def grad_of_x(v):
-        layer.forward(v)
-        return layer.backward(upstream)
-
-    results = {"x": gradient_check(f_of_x, grad_of_x, x, h=h)}
-    for name, param, grad in zip(layer.param_names, layer.params, layer.grads, strict=True):
-        saved = param.copy()
-
-        def f_of_param(v, param=param):
-            param[...] = v
-            return float(np.sum(layer.forward(x) * upstream))
-
-        def grad_of_param(v, param=param, grad=grad):
-            param[...] = v
-            layer.forward(x)
-            layer.backward(upstream)
-            return grad.copy()
-
-        try:
-            results[name] = gradient_check(f_of_param, grad_of_param, saved, h=h)
-        finally:
-            param[...] = saved
-    return results
-
-
-def numerical_param_grads(
-    f: Callable[[], float], params: Sequence[np.ndarray], h: float = 1e-5
-) -> list[np.ndarray]:
-    """Chapter 1's central-difference gradient of ``f()`` with respect to every parameter array.
-
-    Each array is perturbed in place, one entry at a time, and restored: this costs two calls
-    of ``f`` — two forward passes — *per parameter*, the cost backpropagation avoids.
-
-    Parameters
-    ----------
-    f : callable
-        Takes no arguments and returns the loss computed with the current ``params``.
-    params : sequence of numpy.ndarray
-        The arrays ``f`` reads, e.g. ``model.params``. Left unchanged.
-    h : float, default 1e-5
-
-    Returns
-    -------
-    list of numpy.ndarray
-        One gradient per array, in the order of ``params`` (like ``model.grads``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from companion.losses import mse
-    >>> layer = Linear(2, 1, seed=0)
-    >>> x, target = np.array([[1.0, 2.0]]), np.array([[0.5]])
-    >>> numerical = numerical_param_grads(lambda: mse(layer.forward(x), target)[0], layer.params)
-    >>> _, dpred = mse(layer.forward(x), target)
-    >>> _ = layer.backward(dpred)
-    >>> all(np.allclose(n, g) for n, g in zip(numerical, layer.grads))
-    True
-    """
-    grads = []
-    for param in params:
-        saved = param.copy()
-
-        def f_of_param(v, param=param):
-            param[...] = v
-            return f()
-
-        try:
-            grads.append(numerical_gradient(f_of_param, saved, h=h))
-        finally:
-            param[...] = saved
-    return grads
 
 
 # -- argument checks -------------------------------------------------------------------------

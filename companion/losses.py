@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array
+from ._validate import as_float_array, safe_mean
 
 __all__ = ["hinge_loss", "log_softmax", "mse", "softmax", "softmax_cross_entropy"]
 
@@ -167,8 +167,29 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
         )
     if pred.size == 0:
         raise ValueError("pred and target are empty: there is no mean to take")
-    diff = pred - target.astype(pred.dtype)
-    return float(np.mean(diff**2)), (2 / pred.size) * diff
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = pred - target.astype(pred.dtype)
+        value, grad = float(np.mean(diff**2)), (2 / pred.size) * diff
+    if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+        value, grad = _mse_without_overflow(pred, target)
+    return value, grad
+
+
+def _mse_without_overflow(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    r""":func:`mse` where ``pred - target`` or its square overflows: computed in float64 from
+    halved values, :math:`J = 4 s^2\,\mathrm{mean}((d/s)^2)` with :math:`d = (p - t)/2`,
+    :math:`s = \max|d|`. A ValueError if the loss or its gradient is beyond the float range."""
+    half = pred.astype(np.float64) / 2 - target.astype(np.float64) / 2  # never overflows
+    s = float(np.max(np.abs(half)))
+    with np.errstate(over="ignore"):
+        value = 4 * s * s * float(np.mean((half / s) ** 2))
+        grad = ((4 / pred.size) * half).astype(pred.dtype)
+    if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+        raise ValueError(
+            f"mse: pred and target are too far apart for {pred.dtype} (half the largest "
+            f"|pred - target| is {s:.3g}): the loss or its gradient overflows"
+        )
+    return value, grad
 
 
 def _check_logits(logits: object) -> np.ndarray:
@@ -263,6 +284,6 @@ def hinge_loss(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarra
         )
     n = scores.shape[0]
     margins = labels * scores.reshape(n)
-    loss = float(np.mean(np.maximum(0.0, 1.0 - margins)))
+    loss = safe_mean(np.maximum(0.0, 1.0 - margins))
     dscores = np.where(margins < 1, -labels / n, 0.0).astype(scores.dtype)
     return loss, dscores.reshape(scores.shape)

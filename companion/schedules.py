@@ -311,5 +311,11 @@ def set_lr(optimizer: Any, lr: float) -> None:
     0.0003
     """
     lr = _rate(float(lr) if isinstance(lr, np.floating) else lr, "lr")
-    for group in optimizer.param_groups:
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, dict) for g in groups):
+        raise TypeError(
+            f"optimizer must have param_groups (a list of dicts), as companion.optim and "
+            f"torch.optim optimizers do; got {type(optimizer).__name__}"
+        )
+    for group in groups:
         group["lr"] = lr

@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from ._validate import finite_nonnegative_number
+
 __all__ = ["spirals"]
 
 
@@ -59,8 +61,7 @@ def spirals(
             raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}")
         if value < least:
             raise ValueError(f"{name} must be at least {least}; got {value!r}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"noise must be a non-negative number; got {noise!r}")
+    noise = finite_nonnegative_number(noise, "noise")
     rng = np.random.default_rng(seed)
     radius = np.tile(np.linspace(0.0, 1.0, n), classes)
     labels = np.repeat(np.arange(classes), n)

@@ -24,18 +24,32 @@ variance falls like :math:`1/B`; a step costs :math:`B` examples' work instead o
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._validate import as_float_array, nonnegative_number, positive_int, positive_number
-from .data import batch_indices, minibatches, num_batches
+from ._fit_parts import (
+    BlowUp,
+    EarlyStopping,
+    History,
+    Loss,
+    ProgressBar,
+    Recorder,
+    check_data,
+    check_loss,
+    check_patience,
+    check_schedule,
+    diverged_message,
+    loss_and_accuracy,
+    loss_and_gradient,
+    make_optimizer,
+    restore,
+)
+from ._validate import finite_nonnegative_number, positive_int, positive_number
+from ._vector_sgd import GradientNoise, SGDRun, gradient_noise, minibatch_sgd
+from .data import minibatches, num_batches
 from .losses import softmax_cross_entropy
-from .optim import SGD
 from .schedules import set_lr
 
 __all__ = [
@@ -54,265 +68,6 @@ __all__ = [
 
 #: How :func:`fit` can end: every epoch ran, early stopping stopped it, or the loss blew up.
 STATUSES = ("completed", "early_stopped", "diverged")
-
-Loss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
-
-
-# --- SGD on one parameter vector ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SGDRun:
-    r"""What :func:`minibatch_sgd` did.
-
-    Attributes
-    ----------
-    path : numpy.ndarray, shape (steps + 1, d)
-        :math:`\theta` before the first step and after every step. Always finite.
-    seconds : numpy.ndarray, shape (steps + 1,)
-        Wall-clock time spent in the loop up to each point of ``path`` (0 at the start).
-    steps_per_epoch : int
-        :math:`\lceil n/B \rceil`.
-    status : {"completed", "diverged"}
-    message : str
-    lr : float
-    batch_size : int
-    """
-
-    path: np.ndarray
-    seconds: np.ndarray
-    steps_per_epoch: int
-    status: str
-    message: str
-    lr: float
-    batch_size: int
-
-    @property
-    def steps(self) -> int:
-        return len(self.path) - 1
-
-    @property
-    def epochs(self) -> np.ndarray:
-        """The epoch count at every point of ``path`` (fractional inside an epoch)."""
-        return np.arange(len(self.path)) / self.steps_per_epoch
-
-    @property
-    def diverged(self) -> bool:
-        return self.status == "diverged"
-
-
-def minibatch_sgd(
-    grad: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
-    theta0: np.ndarray,
-    X: np.ndarray,
-    y: np.ndarray,
-    lr: float,
-    batch_size: int,
-    epochs: int,
-    shuffle: bool = True,
-    seed: int | np.random.Generator | None = None,
-    blowup: float = 1e6,
-) -> SGDRun:
-    r"""Mini-batch stochastic gradient descent on one parameter vector, recording the path.
-
-    Every epoch shuffles the examples and cuts them into :math:`\lceil n/B \rceil` batches
-    (:func:`companion.data.minibatches`); every batch gives one step
-
-    .. math::
-
-        \theta \leftarrow \theta - \eta\, \hat g(\theta; \mathcal B).
-
-    ``batch_size=1`` is single-example (online) SGD; ``batch_size=n`` is full-batch gradient
-    descent. The run stops early, without raising, if :math:`\theta` stops being finite or
-    moves more than ``blowup`` times :math:`1 + \lVert\theta_0\rVert` from its start.
-
-    Parameters
-    ----------
-    grad : callable
-        ``grad(theta, X_batch, y_batch)``: the mean gradient over a batch, shaped like
-        ``theta``.
-    theta0 : array_like of float, shape (d,)
-        The start. Never modified.
-    X, y : array_like
-        The examples, one row each.
-    lr : float
-        :math:`\eta > 0`.
-    batch_size : int
-        :math:`B`.
-    epochs : int
-        Passes over the data.
-    shuffle : bool, default True
-    seed : int or numpy.random.Generator, optional
-        One generator gives every epoch a new order, reproducibly.
-    blowup : float, default 1e6
-
-    Returns
-    -------
-    SGDRun
-
-    Examples
-    --------
-    >>> from companion.data import linear_regression
-    >>> data = linear_regression(n=200, seed=0)
-    >>> run = minibatch_sgd(data.gradient, [0.0, 0.0], data.X, data.y, lr=0.3,
-    ...                     batch_size=20, epochs=5, seed=0)
-    >>> run.steps, run.steps_per_epoch
-    (50, 10)
-    >>> bool(data.loss(run.path[-1]) - data.min_loss < 1e-2)
-    True
-    """
-    theta = as_float_array(theta0, "theta0", allow_int=True).astype(np.float64).copy()
-    X, y = np.asarray(X), np.asarray(y)
-    lr = positive_number(lr, "lr")
-    epochs = positive_int(epochs, "epochs")
-    blowup = positive_number(blowup, "blowup")
-    steps_per_epoch = num_batches(len(X), batch_size)  # also checks batch_size
-    rng = np.random.default_rng(seed)
-    limit = blowup * (1.0 + float(np.linalg.norm(theta)))
-
-    path, seconds = [theta.copy()], [0.0]
-    status, message = "completed", f"{epochs} epochs of {steps_per_epoch} steps"
-    elapsed, start = 0.0, time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(epochs):
-            for X_batch, y_batch in minibatches(X, y, batch_size, shuffle, seed=rng):
-                theta = theta - lr * grad(theta, X_batch, y_batch)  # the step
-                elapsed = time.perf_counter() - start
-                if not (np.all(np.isfinite(theta)) and np.linalg.norm(theta - path[0]) < limit):
-                    status = "diverged"
-                    message = f"θ blew up at step {len(path)} (epoch {epoch + 1}); η = {lr:g}"
-                    break
-                path.append(theta)
-                seconds.append(elapsed)
-            if status == "diverged":
-                break
-    return SGDRun(
-        path=np.array(path),
-        seconds=np.array(seconds),
-        steps_per_epoch=steps_per_epoch,
-        status=status,
-        message=message,
-        lr=lr,
-        batch_size=int(batch_size),
-    )
-
-
-# --- gradient noise ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GradientNoise:
-    r"""The variance of the mini-batch gradient, measured for several batch sizes.
-
-    Attributes
-    ----------
-    batch_sizes : numpy.ndarray of int
-    variance : numpy.ndarray
-        Measured :math:`\mathbb E\,\lVert \hat g_B - \nabla J \rVert^2` for each batch size.
-    per_example_variance : float
-        :math:`\sigma^2 = \frac1n \sum_i \lVert \nabla J_i - \nabla J \rVert^2`.
-    n : int
-        The number of examples.
-    draws : int
-        Batches drawn per batch size.
-    """
-
-    batch_sizes: np.ndarray
-    variance: np.ndarray
-    per_example_variance: float
-    n: int
-    draws: int
-
-    @property
-    def predicted(self) -> np.ndarray:
-        r"""The exact expectation for batches drawn without replacement, as an epoch draws them:
-        :math:`\frac{\sigma^2}{B} \cdot \frac{n - B}{n - 1}` (the second factor is close to 1
-        when :math:`B \ll n`)."""
-        B = self.batch_sizes
-        return self.per_example_variance / B * (self.n - B) / (self.n - 1)
-
-    @property
-    def inverse_b(self) -> np.ndarray:
-        r"""The plain :math:`1/B` law, :math:`\sigma^2 / B`."""
-        return self.per_example_variance / self.batch_sizes
-
-    @property
-    def slope(self) -> float:
-        """The least-squares slope of log(variance) against log(B): -1 for a 1/B law."""
-        return float(np.polyfit(np.log(self.batch_sizes), np.log(self.variance), 1)[0])
-
-
-def gradient_noise(
-    batch_gradient: Callable[[np.ndarray], np.ndarray],
-    n: int,
-    batch_sizes: Sequence[int],
-    draws: int = 1000,
-    seed: int | np.random.Generator | None = None,
-) -> GradientNoise:
-    r"""Measure how noisy the mini-batch gradient is, for each batch size.
-
-    With the full gradient :math:`\nabla J = \frac1n \sum_i \nabla J_i` and the mean
-    :math:`\hat g_B` over a batch of :math:`B` examples, this estimates
-
-    .. math::
-
-        \mathbb E\,\lVert \hat g_B - \nabla J \rVert^2
-        = \frac{\sigma^2}{B}\cdot\frac{n - B}{n - 1},
-        \qquad \sigma^2 = \frac1n \sum_{i=1}^{n} \lVert \nabla J_i - \nabla J \rVert^2,
-
-    by drawing ``draws`` batches of each size as training draws them (full batches of
-    shuffled epochs, :func:`companion.data.batch_indices`). It also computes :math:`\sigma^2`
-    from every example's own gradient (``n`` calls of ``batch_gradient``).
-
-    Parameters
-    ----------
-    batch_gradient : callable
-        ``batch_gradient(indices)``: the mean gradient over those examples, at a fixed point
-        :math:`\theta` (any shape; it is flattened).
-    n : int
-        The number of examples.
-    batch_sizes : sequence of int
-        Each between 1 and ``n - 1``.
-    draws : int, default 1000
-        Batches per batch size.
-    seed : int or numpy.random.Generator, optional
-
-    Returns
-    -------
-    GradientNoise
-
-    Examples
-    --------
-    >>> from companion.data import linear_regression
-    >>> data = linear_regression(n=400, seed=0)
-    >>> theta = np.zeros(2)
-    >>> noise = gradient_noise(lambda i: data.gradient(theta, data.X[i], data.y[i]),
-    ...                        data.X.shape[0], [1, 4, 16], draws=2000, seed=0)
-    >>> np.round(noise.variance / noise.predicted, 1)      # measured / predicted
-    array([1., 1., 1.])
-    """
-    n = positive_int(n, "n")
-    sizes = np.array([positive_int(b, "batch_sizes[i]") for b in batch_sizes], dtype=np.int64)
-    if sizes.size == 0 or sizes.max() >= n:
-        raise ValueError(f"batch_sizes must be between 1 and n - 1 = {n - 1}; got {sizes.tolist()}")
-    draws = positive_int(draws, "draws")
-    rng = np.random.default_rng(seed)
-
-    def flat(indices: np.ndarray) -> np.ndarray:
-        return np.asarray(batch_gradient(indices), dtype=np.float64).ravel()
-
-    full = flat(np.arange(n))
-    per_example = np.array([flat(np.array([i])) for i in range(n)])
-    sigma2 = float(np.mean(np.sum((per_example - full) ** 2, axis=1)))
-    variance = []
-    for B in sizes:
-        squared = []
-        while len(squared) < draws:
-            for idx in batch_indices(n, int(B), seed=rng):
-                if len(idx) == B and len(squared) < draws:  # full batches only
-                    squared.append(float(np.sum((flat(idx) - full) ** 2)))
-        variance.append(np.mean(squared))
-    return GradientNoise(sizes, np.array(variance), sigma2, n, draws)
 
 
 # --- penalties, accuracy, evaluation ------------------------------------------------------------
@@ -362,7 +117,7 @@ def regularization(
     (array([[ 0.11, -0.21],
            [ 0.  ,  0.31]]), array([0., 0.]))
     """
-    l2, l1 = nonnegative_number(l2, "l2"), nonnegative_number(l1, "l1")
+    l2, l1 = finite_nonnegative_number(l2, "l2"), finite_nonnegative_number(l1, "l1")
     value, grads = 0.0, []
     for p in params:
         if p.ndim < 2:
@@ -452,126 +207,6 @@ def model_gradient(
 
 
 # --- fit ---------------------------------------------------------------------------------------
-
-#: What fit records at the end of every epoch (the per-epoch fields of History).
-_EPOCH_RECORDS = (
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "grad_norm",
-    "seconds",
-)
-
-
-@dataclass(frozen=True)
-class History:
-    r"""What :func:`fit` recorded.
-
-    Per step (one mini-batch):
-
-    Attributes
-    ----------
-    step_loss : numpy.ndarray
-        The data loss on each mini-batch, before its step (without the penalty).
-    step_grad_norm : numpy.ndarray
-        :math:`\lVert \hat g \rVert` of each step: the norm of the mini-batch gradient of the
-        loss plus the penalty, over all parameters.
-    step_seconds : numpy.ndarray
-        Training time up to the end of each step (evaluation time excluded).
-    step_lr : numpy.ndarray
-        The learning rate of each step (of the optimizer's first parameter group; what the
-        ``schedule`` set, if any). Empty for an optimizer without ``param_groups``.
-
-    Per epoch, measured at its end on whole data sets:
-
-    Attributes
-    ----------
-    train_loss, val_loss : numpy.ndarray
-        The data loss on the whole training and validation sets (``val_loss`` is empty
-        without validation data).
-    train_accuracy, val_accuracy : numpy.ndarray
-        Empty if the targets are not class labels (see :func:`accuracy`).
-    grad_norm : numpy.ndarray
-        :math:`\lVert \nabla J \rVert` of the *full* training loss plus the penalty: unlike
-        ``step_grad_norm``, it goes to 0 at a minimum.
-    seconds : numpy.ndarray
-        Training time up to the end of each epoch.
-    epoch_steps : numpy.ndarray
-        The number of steps taken by the end of each epoch.
-
-    And about the run:
-
-    Attributes
-    ----------
-    status : {"completed", "early_stopped", "diverged"}
-    message : str
-        Why it ended, in words.
-    best_epoch : int or None
-        The epoch (counting from 1) with the lowest validation loss; with early stopping,
-        the model holds this epoch's weights at the end. None without validation data.
-    """
-
-    step_loss: np.ndarray
-    step_grad_norm: np.ndarray
-    step_seconds: np.ndarray
-    step_lr: np.ndarray
-    train_loss: np.ndarray
-    train_accuracy: np.ndarray
-    val_loss: np.ndarray
-    val_accuracy: np.ndarray
-    grad_norm: np.ndarray
-    seconds: np.ndarray
-    epoch_steps: np.ndarray
-    status: str
-    message: str
-    best_epoch: int | None
-
-    @property
-    def epochs(self) -> int:
-        """The number of epochs completed."""
-        return len(self.train_loss)
-
-    @property
-    def steps(self) -> int:
-        return len(self.step_loss)
-
-    @property
-    def best_val_loss(self) -> float | None:
-        return None if self.best_epoch is None else float(self.val_loss[self.best_epoch - 1])
-
-    @property
-    def diverged(self) -> bool:
-        return self.status == "diverged"
-
-    def __str__(self) -> str:
-        text = f"{self.status} after {self.epochs} epochs ({self.steps} steps): {self.message}"
-        if self.epochs:
-            text += f"; train loss {self.train_loss[-1]:.4g}"
-        if self.best_epoch is not None:
-            text += f", best val loss {self.best_val_loss:.4g} at epoch {self.best_epoch}"
-        return text
-
-
-def _loss_and_gradient(
-    model, loss: Loss, X: np.ndarray, y: np.ndarray, l2: float = 0.0, l1: float = 0.0
-) -> tuple[float, float, np.ndarray] | None:
-    """One step's forward, loss, backward and penalty gradient (for :func:`fit` and
-    :func:`companion.tuning.lr_range_test`): leaves the gradient in ``model.grads`` and returns
-    (data loss, gradient norm, outputs), or None if anything is not finite."""
-    outputs = model.forward(X)
-    if not np.all(np.isfinite(outputs)):
-        return None
-    value, grad_out = loss(outputs, y)
-    if not (math.isfinite(value) and np.all(np.isfinite(grad_out))):
-        return None
-    model.backward(grad_out)
-    if l2 > 0 or l1 > 0:
-        for p, g in zip(model.params, model.grads, strict=True):
-            if p.ndim >= 2:  # weights only (see regularization)
-                g += l2 * p + l1 * np.sign(p)
-    norm = math.sqrt(sum(float(np.sum(g * g)) for g in model.grads))
-    return (float(value), norm, outputs) if math.isfinite(norm) else None
 
 
 def fit(
@@ -693,206 +328,48 @@ def fit(
     >>> history.step_lr[[0, 25, 49]].round(4)
     array([0.1   , 0.05  , 0.0001])
     """
-    X = as_float_array(X, "X", allow_int=True)
-    y = np.asarray(y)
-    if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
-        raise ValueError(
-            f"X and y must have the same, non-zero number of rows; got {len(X)} and {len(y)}"
-        )
-    if validation is not None:
-        X_val, y_val = validation
-        X_val, y_val = as_float_array(X_val, "validation X", allow_int=True), np.asarray(y_val)
-        if len(X_val) == 0 or len(X_val) != len(y_val):
-            raise ValueError("validation must be (X_val, y_val), with the same number of rows")
-    if patience is not None:
-        patience = positive_int(patience, "patience")
-        if validation is None:
-            raise ValueError("early stopping (patience) needs validation=(X_val, y_val)")
+    X, y, validation = check_data(X, y, validation)
     epochs = positive_int(epochs, "epochs")
-    l2, l1 = nonnegative_number(l2, "l2"), nonnegative_number(l1, "l1")
-    min_delta = nonnegative_number(min_delta, "min_delta")
-    blowup = positive_number(blowup, "blowup")
-    if not callable(loss):
-        raise TypeError(
-            f"loss must be a function (outputs, targets) -> (value, grad); got {loss!r}"
-        )
+    patience = check_patience(patience, validation)
+    l2, l1 = finite_nonnegative_number(l2, "l2"), finite_nonnegative_number(l1, "l1")
+    min_delta = finite_nonnegative_number(min_delta, "min_delta")
+    blew_up = BlowUp(positive_number(blowup, "blowup"))
+    loss = check_loss(loss)
     num_batches(len(X), batch_size)  # checks batch_size
-    params, grads = model.params, model.grads
-    opt = _make_optimizer(optimizer, lr, params)
-    groups = getattr(opt, "param_groups", None)
-    if schedule is not None:
-        if not callable(schedule):
-            raise TypeError(
-                f"schedule must be a function of the step number, e.g. "
-                f"companion.schedules.cosine(0.1, 1000); got {schedule!r}"
-            )
-        if groups is None:
-            raise TypeError(
-                f"a schedule sets the lr of the optimizer's param_groups, and {opt!r} has none"
-            )
+    opt = make_optimizer(optimizer, lr, model.params)
+    check_schedule(schedule, opt)
     rng = np.random.default_rng(seed)
-
-    steps: dict[str, list[float]] = {"loss": [], "grad_norm": [], "seconds": [], "lr": []}
-    ends: dict[str, list[float]] = {name: [] for name in _EPOCH_RECORDS}
-    epoch_steps: list[int] = []
+    record, stopper = Recorder(opt), EarlyStopping(patience, min_delta)
     status, message = "completed", f"all {epochs} epochs ran"
-    best_epoch, best_val, best_params, waited = None, math.inf, None, 0
-    limit, elapsed = math.inf, 0.0
 
-    bar = _progress_bar(epochs, progress)
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for epoch in range(1, epochs + 1):
-                start_weights = [p.copy() for p in params]  # to fall back on if it blows up
-                tick = time.perf_counter()
-                for X_batch, y_batch in minibatches(X, y, batch_size, shuffle, seed=rng):
-                    result = _loss_and_gradient(model, loss, X_batch, y_batch, l2, l1)
-                    if result is None or result[0] > limit:
-                        status = "diverged"
-                        break
-                    if not steps["loss"]:  # the first batch sets the blow-up threshold
-                        limit = result[0] + blowup * (1 + abs(result[0]))
-                    if schedule is not None:  # the rate of step k = 0, 1, 2, ...
-                        set_lr(opt, schedule(len(steps["loss"])))
-                    opt.step(grads)  # the update, in place
-                    now = time.perf_counter()
-                    elapsed, tick = elapsed + (now - tick), now
-                    steps["loss"].append(result[0])
-                    steps["grad_norm"].append(result[1])
-                    steps["seconds"].append(elapsed)
-                    if groups is not None:
-                        steps["lr"].append(float(groups[0]["lr"]))
-
-                # The end of the epoch: the whole training set, then the validation set.
-                train = (
-                    None if status == "diverged" else _loss_and_gradient(model, loss, X, y, l2, l1)
-                )
-                val = None
-                if train is not None and validation is not None:
-                    val = _loss_and_accuracy(model, X_val, y_val, loss)
-                if train is None or (validation is not None and val is None):
-                    for p, saved in zip(params, start_weights, strict=True):
-                        p[...] = saved
-                    status = "diverged"
-                    message = (
-                        f"the loss blew up in epoch {epoch} (at step {len(steps['loss']) + 1}); "
-                        f"the model has the weights of the start of epoch {epoch}. Try a "
-                        "smaller learning rate"
-                    )
+    with ProgressBar(epochs, progress) as bar, np.errstate(all="ignore"):
+        for epoch in range(1, epochs + 1):
+            start_weights = [p.copy() for p in model.params]  # to fall back on if it blows up
+            record.start_epoch()
+            for X_batch, y_batch in minibatches(X, y, batch_size, shuffle, seed=rng):
+                step = loss_and_gradient(model, loss, X_batch, y_batch, l2, l1)
+                if blew_up(step):
                     break
-                train_accuracy = accuracy(train[2], y)
-                _append(
-                    ends,
-                    train_loss=train[0],
-                    train_accuracy=train_accuracy,
-                    grad_norm=train[1],
-                    seconds=elapsed,
-                )
-                epoch_steps.append(len(steps["loss"]))
-                postfix = {"loss": f"{train[0]:.4g}"}
+                if schedule is not None:  # the rate of step k = 0, 1, 2, ...
+                    set_lr(opt, schedule(record.steps_taken))
+                opt.step(model.grads)  # the update, in place
+                record.step(step)
 
-                if val is not None:
-                    _append(ends, val_loss=val[0], val_accuracy=val[1])
-                    postfix["val_loss"] = f"{val[0]:.4g}"
-                    if val[0] < best_val - min_delta:  # an improvement: remember it
-                        best_epoch, best_val, waited = epoch, val[0], 0
-                        if patience is not None:
-                            best_params = [p.copy() for p in params]
-                    else:
-                        waited += 1
-                        if patience is not None and waited >= patience:
-                            status = "early_stopped"
-                            message = (
-                                f"the validation loss did not improve for {patience} epochs "
-                                f"after epoch {best_epoch}"
-                            )
-                bar.set_postfix(postfix, refresh=False)
-                bar.update()
-                if status == "early_stopped":
-                    break
-    finally:
-        bar.close()
+            # The end of the epoch: the whole training set, then the validation set.
+            train = None if blew_up.tripped else loss_and_gradient(model, loss, X, y, l2, l1)
+            val = None
+            if train is not None and validation is not None:
+                val = loss_and_accuracy(model, *validation, loss, accuracy)
+            if train is None or (validation is not None and val is None):
+                restore(model.params, start_weights)
+                status, message = "diverged", diverged_message(epoch, record.steps_taken + 1)
+                break
+            record.epoch(train, accuracy(train[2], y), val)
+            bar.show(train[0], None if val is None else val[0])
+            if val is not None and stopper.should_stop(epoch, val[0], model.params):
+                status, message = "early_stopped", stopper.message
+                break
 
-    if patience is not None and restore_best and best_params is not None and status != "diverged":
-        for p, saved in zip(params, best_params, strict=True):
-            p[...] = saved
-        if best_epoch == len(ends["train_loss"]):
-            message += "; the last epoch was the best"
-        else:
-            message += f"; restored the weights of epoch {best_epoch}"
-    return History(
-        step_loss=np.array(steps["loss"]),
-        step_grad_norm=np.array(steps["grad_norm"]),
-        step_seconds=np.array(steps["seconds"]),
-        step_lr=np.array(steps["lr"], dtype=np.float64),
-        **{name: np.array(values, dtype=np.float64) for name, values in ends.items()},
-        epoch_steps=np.array(epoch_steps, dtype=np.int64),
-        status=status,
-        message=message,
-        best_epoch=best_epoch,
-    )
-
-
-# --- fit's helpers --------------------------------------------------------------------------
-
-
-def _append(lists: dict[str, list[float]], **values: float | None) -> None:
-    for name, value in values.items():
-        if value is not None:
-            lists[name].append(value)
-
-
-def _loss_and_accuracy(model, X, y, loss) -> tuple[float, float | None] | None:
-    """Loss and accuracy on a whole set, or None if the outputs or the loss are not finite."""
-    outputs = model.forward(X)
-    if not np.all(np.isfinite(outputs)):
-        return None
-    value, _ = loss(outputs, y)
-    return (float(value), accuracy(outputs, y)) if math.isfinite(value) else None
-
-
-def _make_optimizer(optimizer: Any, lr: float | None, params: list[np.ndarray]) -> Any:
-    """Plain SGD from ``lr``, an optimizer instance, or an optimizer built by a factory."""
-    if optimizer is None:
-        if lr is None:
-            raise TypeError("fit needs a learning rate, lr=..., or an optimizer, optimizer=...")
-        return SGD(params, lr=positive_number(lr, "lr"))
-    if lr is not None:
-        raise TypeError(
-            "give the learning rate to the optimizer, not to fit: e.g. "
-            "optimizer=functools.partial(SGD, lr=0.1), without lr=..."
-        )
-    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
-        if not callable(optimizer):
-            raise TypeError(
-                f"optimizer must have a step(grads) method, or build such an object from the "
-                f"parameter list; got {optimizer!r}"
-            )
-        optimizer = optimizer(params)  # a factory, e.g. functools.partial(SGD, lr=0.1)
-        if not callable(getattr(optimizer, "step", None)):
-            raise TypeError(f"the optimizer factory returned {optimizer!r}, which has no step()")
-    groups = getattr(optimizer, "param_groups", None)
-    if groups is not None:  # an optimizer of companion.optim (or like it): check its arrays
-        held = {id(p) for group in groups for p in group["params"]}
-        if not all(id(p) in held for p in params):
-            raise ValueError(
-                "the optimizer was built on other arrays than model.params: build it with "
-                "SGD(model.params, ...), or pass a factory such as functools.partial(SGD, lr=0.1)"
-            )
-    return optimizer
-
-
-class _NoBar:
-    def set_postfix(self, *args: Any, **kwargs: Any) -> None: ...
-
-    def update(self, *args: Any) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def _progress_bar(epochs: int, progress: bool | None) -> Any:
-    if progress is False:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=epochs, unit="epoch", desc="fit", delay=0.0 if progress else 2.0, leave=True)
+    if restore_best and status != "diverged":
+        message += stopper.restore_best(model.params, len(record.ends["train_loss"]))
+    return record.history(status, message, stopper.best_epoch)

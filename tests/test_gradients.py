@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from companion.gradients import (
     THRESHOLDS,
+    default_step,
     derivative_errors,
     gradient_check,
     numerical_gradient,
@@ -240,15 +241,99 @@ def test_gradient_check_finds_a_wrong_gradient_and_where():
     assert result.worst_index == (1, 2)
 
 
-def test_gradient_check_calls_a_kink_suspicious_or_wrong():
-    # ReLU at exactly 0: the central difference sees slope 1/2, the "analytic" rule says 0.
+def test_gradient_check_calls_a_kink_a_kink_and_says_where():
+    # ReLU at exactly 0: the central difference sees slope 1/2, the "analytic" rule says 0,
+    # one side's slope; the one-sided differences (0 and 1) show the kink.
     f = lambda v: float(np.sum(np.maximum(v, 0)))  # noqa: E731
     grad = lambda v: (v > 0).astype(float)  # noqa: E731
     result = gradient_check(f, grad, np.array([-1.0, 0.0, 1.0]))
-    assert result.verdict == "wrong" and result.worst_index == (1,)
-    # just off the kink, closer than h, the check is fooled the same way
+    assert result.verdict == "kink" and result.kinks == ((1,),) and not result.passed
+    assert result.worst_index == (1,) and result.max_relative_error > 0.1
+    assert "kink within the step at (1,)" in str(result)
+    # just off the kink, closer than h: the same
     near = gradient_check(f, grad, np.array([-1.0, 3e-6, 1.0]))
-    assert not near.passed
+    assert near.verdict == "kink" and near.kinks == ((1,),)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_every_kink_within_the_step_is_a_kink_not_wrong(dtype, name):
+    f, grad = {
+        "relu": (lambda v: float(np.sum(np.maximum(v, 0))), lambda v: (v > 0).astype(v.dtype)),
+        "abs": (lambda v: float(np.sum(np.abs(v))), np.sign),
+    }[name]
+    rng = np.random.default_rng(0)
+    for offset in np.linspace(-0.95, 0.95, 20) * default_step(dtype):  # 0 is not among them
+        x = (rng.choice([-1, 1], 4) * rng.uniform(0.5, 2.0, 4)).astype(dtype)
+        x[2] = offset
+        result = gradient_check(f, grad, x)
+        assert result.verdict == "kink" and result.kinks == ((2,),), (offset, result)
+
+
+def test_a_wrong_gradient_beside_a_kink_is_still_wrong():
+    f = lambda v: float(np.sum(np.maximum(v, 0)) + np.sum(np.sin(v)))  # noqa: E731
+
+    def grad(v):
+        g = (v > 0).astype(float) + np.cos(v)
+        g[0] *= 1.01
+        return g
+
+    result = gradient_check(f, grad, np.array([0.7, 0.0, -1.2]))
+    assert result.verdict == "wrong" and result.kinks == ((1,),) and result.worst_index == (0,)
+
+
+def _smooth_float32_functions(n=10, seed=0):
+    A = np.random.default_rng(seed).normal(size=(4, n)).astype(np.float32)
+
+    def logsumexp(v):
+        m = v.max()
+        return float(m + np.log(np.sum(np.exp(v - m))))
+
+    def softmax(v):
+        e = np.exp(v - v.max())
+        return e / e.sum()
+
+    return [
+        (lambda v: float(np.sum(np.sin(v))), np.cos),
+        (lambda v: float(np.sum(v**3) / 3 + 0.5 * np.sum(v)), lambda v: v**2 + np.float32(0.5)),
+        (logsumexp, softmax),
+        (lambda v: float(np.sum(np.tanh(A @ v))), lambda v: A.T @ (1 - np.tanh(A @ v) ** 2)),
+    ]
+
+
+def test_correct_float32_gradients_are_correct_and_a_one_percent_error_is_wrong():
+    # issue 17: with h = 1e-5 this was 0 of 80 correct; the default step now suits float32.
+    rng = np.random.default_rng(1)
+    for f, grad in _smooth_float32_functions():
+        for _ in range(20):
+            x = rng.normal(size=10).astype(np.float32)
+            assert gradient_check(f, grad, x).verdict == "correct", x
+            j = int(np.argmax(np.abs(grad(x))))
+
+            def buggy(v, grad=grad, j=j):
+                g = np.array(grad(v))
+                g[j] *= 1.01
+                return g
+
+            result = gradient_check(f, buggy, x)
+            assert result.verdict == "wrong" and result.worst_index == (j,)
+
+
+def test_the_default_step_follows_chapter_1s_analysis():
+    assert default_step(np.float64) == 1e-5
+    eps32, eps64 = np.finfo(np.float32).eps, np.finfo(np.float64).eps
+    assert default_step(np.float32) == pytest.approx(1e-5 * (eps32 / eps64) ** (1 / 3))
+    assert 5e-3 < default_step(np.float32) < 1e-2  # Chapter 1 measures ~6e-3 for float32
+    with pytest.raises(TypeError, match="dtype must be a floating-point type"):
+        default_step(np.int64)
+
+
+def test_a_zero_partial_derivative_is_judged_against_the_gradients_scale():
+    # 0 against h**2: a ratio of two tiny numbers is 1, but h**2 is far below what a central
+    # difference resolves next to a partial derivative of 3
+    result = gradient_check(lambda v: float(np.sum(v**3)), lambda v: 3 * v**2, np.array([0.0, 1.0]))
+    assert result.verdict == "correct"
+    assert result.numerical[0] != 0
 
 
 def test_gradient_check_on_random_coordinates_is_seeded_and_cheap():

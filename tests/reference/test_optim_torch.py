@@ -146,7 +146,7 @@ def assert_same_hyperparameters(group: dict, group_t: dict) -> None:
     (foreach, fused, capturable, differentiable, maximize), at their defaults."""
     group = {k: v for k, v in group.items() if k != "params"}
     extra = set(group_t) - set(group) - {"params"}
-    assert extra <= set(co._TORCH_ONLY) and not set(group) - set(group_t), extra
+    assert extra <= set(co.base._TORCH_ONLY) and not set(group) - set(group_t), extra
     for key in extra:  # off: None or False (PyTorch itself fills in either)
         assert not group_t[key], key
     for key, value in group.items():
@@ -165,6 +165,23 @@ def test_200_steps_match_torch_optim_parameters_and_state(config):
         torch_step(opt_t, theirs, grads)
         assert_same_params(ours, theirs, F64, "optim: parameters (float64)")
     assert_same_state(opt, opt_t, F64, "optim: state (float64)")
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_the_readable_rules_match_torch_optim_over_200_steps(config):
+    """companion.optim.rules, the pure functions the chapters show, against torch.optim."""
+    name, hyper = config
+    rule = getattr(co, name).rule
+    ours, _, theirs, opt_t = both(name, hyper, initial_params(0))
+    states = [{} for _ in ours]
+    for grads in gradients(1):
+        for i, g in enumerate(grads):
+            ours[i], states[i] = rule(ours[i], g, states[i], **hyper)
+        torch_step(opt_t, theirs, grads)
+    assert_same_params(ours, theirs, F64, "optim: the rules' parameters (float64)")
+    for i, p_t in enumerate(theirs):
+        for key, value in opt_t.state[p_t].items():
+            assert_close(states[i][key], value, F64, "optim: the rules' state (float64)")
 
 
 GROUPS = [  # (optimizer, hyperparameters of both groups, each group's own)
