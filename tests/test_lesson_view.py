@@ -25,21 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("0*.ipynb"))
 HIDDEN = {"remove-cell", "remove-input"}
 
-#: Cells still showing checks, by chapter and cell id, each with the reason. Chapter 1's
-#: pitfalls section (gradient_check) is being rewritten for issue 17 in another branch.
-PENDING = {
-    ("01_gradients.ipynb", cell_id)
-    for cell_id in [
-        "5dcedf45",
-        "76a7dd8d",
-        "9b7bdb05",
-        "33aafe0e",
-        "993073b2",
-        "6241fbe2",
-        "96282528",
-    ]
-}
-
 
 def machinery(source: str) -> list[str]:
     """The glue calls and assert statements in a cell's code, as source lines."""
@@ -52,13 +37,12 @@ def machinery(source: str) -> list[str]:
     return found
 
 
-def visible_machinery(notebook: nbformat.NotebookNode, name: str) -> dict[str, list[str]]:
+def visible_machinery(notebook: nbformat.NotebookNode) -> dict[str, list[str]]:
     return {
         cell.id: found
         for cell in notebook.cells
         if cell.cell_type == "code"
         and not HIDDEN & set(cell.metadata.get("tags", []))
-        and (name, cell.id) not in PENDING
         and (found := machinery(cell.source))
     }
 
@@ -66,14 +50,14 @@ def visible_machinery(notebook: nbformat.NotebookNode, name: str) -> dict[str, l
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_visible_cells_hold_no_glue_or_assert(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
-    assert visible_machinery(notebook, path.name) == {}
+    assert visible_machinery(notebook) == {}
 
 
 def test_the_check_sees_glue_and_assert_in_a_visible_cell_only() -> None:
     shown = nbformat.v4.new_code_cell('x = 2\nglue("x", x)\nfor v in [x]:\n    assert v > 1')
     hidden = nbformat.v4.new_code_cell('glue("y", 3)', metadata={"tags": ["remove-cell"]})
     notebook = nbformat.v4.new_notebook(cells=[shown, hidden])
-    assert visible_machinery(notebook, "x.ipynb") == {shown.id: ['glue("x", x)', "assert v > 1"]}
+    assert visible_machinery(notebook) == {shown.id: ['glue("x", x)', "assert v > 1"]}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
