@@ -181,8 +181,27 @@ def _links(obj: Any) -> tuple[str, str]:
     source = f"{SITE_ROOT}_modules/{module.replace('.', '/')}.html"
     api = f"{SITE_ROOT}book/appendix/api.html#"
     if name:
-        return f"{source}#{name}", f"{api}{module}.{name}"
+        return f"{source}#{name}", f"{api}{_api_module(module, documented[0])}.{name}"
     return source, f"{api}module-{module}"
+
+
+def _api_module(module: str, name: str) -> str:
+    """The module under which the API reference documents ``module``'s object ``name``.
+
+    A public module whose ``__all__`` lists the object documents it; of several, the shortest
+    (``companion.optim`` re-exports ``companion.optim.analysis``); a private module's object
+    is documented where it is re-exported.
+    """
+    obj = getattr(sys.modules[module], name)
+    listing = [
+        modname
+        for modname, mod in list(sys.modules.items())
+        if modname.split(".")[0] == module.split(".")[0]
+        and not any(part.startswith("_") for part in modname.split("."))
+        and name in getattr(mod, "__all__", ())
+        and getattr(mod, name, None) is obj
+    ]
+    return min(listing, key=lambda m: (m.count("."), m), default=module)
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:

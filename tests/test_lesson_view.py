@@ -133,6 +133,17 @@ def test_a_method_the_api_does_not_document_links_its_class(method) -> None:
     assert listing.api_url.endswith("#companion.autodiff.Value")
 
 
+def test_a_re_exported_function_links_the_module_that_documents_it() -> None:
+    from companion.optim import momentum_rate
+    from companion.training import minibatch_sgd
+
+    assert show_source(momentum_rate).api_url.endswith("#companion.optim.momentum_rate")
+    assert show_source(minibatch_sgd).source_url.endswith(
+        f"{minibatch_sgd.__module__.replace('.', '/')}.html#minibatch_sgd"
+    )
+    assert show_source(minibatch_sgd).api_url.endswith("#companion.training.minibatch_sgd")
+
+
 # --- in the built book -------------------------------------------------------------------
 
 HTML = ROOT / "_build" / "html"
