@@ -43,7 +43,7 @@ def markdown(notebook) -> str:
 def test_first_code_cell_is_the_verbatim_hidden_setup_cell(notebook):
     first = code_cells(notebook)[0]
     assert first.source == SETUP_CELL
-    assert first.metadata.get("tags") == ["hide-input"]
+    assert first.metadata.get("tags") == ["remove-cell"]
 
 
 def test_second_code_cell_imports_companion_and_applies_the_style(notebook):
