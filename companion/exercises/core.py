@@ -91,7 +91,7 @@ class Item:
         The course's own implementations of what the item asks for, as dotted names
         ("companion.gradients.numerical_gradient", or a class, meaning its methods). A
         function that calls one of them while it is checked earns nothing for the item, and
-        the grader flags it: see :func:`watched_call`.
+        the grader flags it: see ``watched_call``.
     """
 
     id: str
@@ -115,7 +115,7 @@ class Item:
 @dataclass(frozen=True)
 class Observation:
     """What one call of the learner's function did; ``delegated`` names the course's
-    reference implementations it called (see :func:`watched_call`)."""
+    reference implementations it called (see ``watched_call``)."""
 
     returned: Any = None
     error_type: str | None = None
@@ -149,7 +149,7 @@ class Feedback:
     __repr__ = __str__
 
 
-#: What :func:`watched_call` reports when the function switched the watch off.
+#: What ``watched_call`` reports when the function switched the watch off.
 UNWATCHED = "<the profiler was replaced>"
 
 

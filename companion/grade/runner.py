@@ -12,7 +12,7 @@ answers on ``REPLY_FD`` (see :mod:`companion.grade.protocol`):
   arguments and describe what happened: the returned value, or the exception, and the
   array arguments as they are afterwards (the grader compares them with the originals),
   and which of the course's reference implementations named in ``watch`` ran during the
-  call (:func:`companion.exercises.core.watched_call`).
+  call (``companion.exercises.core.watched_call``).
 
 This process holds no expected value, no reference answer and no score, so nothing a
 submission does here — patching NumPy, replacing ``check``, inspecting the caller's frames,

@@ -5,9 +5,9 @@ r"""Studying the optimizers: run any of them on a loss, and momentum's rate in c
   divergence report.
 - :func:`~companion.optim.momentum_rate` gives the factor by which momentum shrinks the error
   per step on a quadratic, and :func:`~companion.optim.optimal_momentum` Polyak's best
-  setting (Chapter 5); :func:`~companion.optim.analysis.rate_map` evaluates the rate over a
+  setting (Chapter 5); ``rate_map`` evaluates the rate over a
   grid of learning rates and momenta (the map Chapter 5 draws), and
-  :func:`~companion.optim.analysis.steps_to_shrink` turns a rate into the steps that shrink
+  ``steps_to_shrink`` turns a rate into the steps that shrink
   the error a millionfold.
 """
 
