@@ -42,12 +42,12 @@ from .submissions import (
 __all__ = ["exercises", "grade_submission", "transform_cell"]
 
 # Code that reaches into the exercises' answer key (the items, their reference answers, the
-# private helpers of an exNN module): a learner never needs it. Flagged for a human to look
-# at, never penalised automatically. Importing a public test function (``ex05.bowl_gradient``)
-# for an experiment is fine and not flagged.
+# private helpers of an exNN module or of a private _exNN_... module beside it): a learner
+# never needs it. Flagged for a human to look at, never penalised automatically. Importing a
+# public test function (``ex05.bowl_gradient``) for an experiment is fine and not flagged.
 _ANSWER_KEY = re.compile(
-    r"\bITEMS\b|\.reference\b|\.mistakes\b|\bex\d+\._\w+"
-    r"|companion\.exercises\.ex\d+\s+import\s+[^\n#]*\b_\w+"
+    r"\bITEMS\b|\.reference\b|\.mistakes\b|\b(?:ex\d+|_ex\d+_\w+)\._\w+"
+    r"|companion\.exercises\.(?:ex\d+|_ex\d+_\w+)\s+import\s+[^\n#]*\b_\w+"
 )
 
 
