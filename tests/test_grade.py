@@ -197,7 +197,7 @@ def test_a_reference_named_in_the_code_but_not_seen_running_is_flagged_for_revie
 
 
 def test_a_forged_list_of_references_from_the_child_is_filtered():
-    from companion.grade.grader import _delegated
+    from companion.grade._replies import _delegated
 
     item = ITEMS["1.1"]
     reply = {"uses": ["companion.gradients.numerical_gradient", "os.system", 3]}
