@@ -262,7 +262,8 @@ class Optimizer:
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """Update every parameter in place, given one gradient array per parameter.
 
-        With ``maximize`` (where the optimizer takes it), the rule is applied to the negated gradients.
+        With ``maximize`` (where the optimizer takes it), the rule is applied to the negated
+        gradients.
 
         Parameters
         ----------

@@ -155,9 +155,7 @@ def _check_names(names: object, count: int, where: str) -> None:
         raise ValueError(f"{where} names {len(names)} parameter(s); the group has {count}")
 
 
-def _restored(
-    value: object, like: object, dtype: np.dtype, nonnegative: bool, where: str
-) -> Any:
+def _restored(value: object, like: object, dtype: np.dtype, nonnegative: bool, where: str) -> Any:
     """A saved buffer, checked against ``like``, what the rule itself keeps under its name: an
     array of ``like``'s shape, a whole number (a step count), or a number."""
     if isinstance(like, np.ndarray):

@@ -504,8 +504,9 @@ class Muon(Optimizer):
     rule = staticmethod(rules.muon)
     #: PyTorch's Muon has no ``maximize``; nor has this one, so that state dicts move both ways.
     takes_maximize = False
-    # squares_gradients stays True: Newton–Schulz divides the momentum by its Frobenius norm,
-    # a sum of squares that overflows (to a zero update) for entries above sqrt(max).
+    #: Newton–Schulz divides the momentum by its Frobenius norm, computed without squaring an
+    #: entry that would overflow: any finite gradient is taken.
+    squares_gradients = False
     #: Muon's own hyperparameters: the Newton–Schulz coefficients and steps, ``adjust_lr_fn``.
     checks = {
         "ns_coefficients": _ns_coefficients,
