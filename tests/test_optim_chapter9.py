@@ -17,8 +17,8 @@ from companion.optim import (
     NAdam,
     RAdam,
     muon_with_adamw,
+    optimizers,
 )
-from companion.optim import optimizers
 from companion.optim.rules import newton_schulz
 
 MAKERS = {
