@@ -394,10 +394,12 @@ class Optimizer:
         buffers, copied.
 
         Everything is checked before anything changes: the number of groups and of
-        parameters in each, the hyperparameters, and every buffer's name, shape and dtype, and
-        its values (finite; sums and averages of squares not negative). PyTorch's
-        implementation switches at their defaults and its ``param_names`` (an optimizer made
-        from ``named_parameters()``) are accepted and dropped.
+        parameters in each, the hyperparameters, and every buffer against what the rule itself
+        keeps (run once on a copy): its name, its shape (not always the parameter's: Adafactor
+        keeps a row and a column), whether it is an array, a count or a number (NAdam's
+        ``mu_product``), and its values (finite; sums and averages of squares not negative).
+        PyTorch's implementation switches at their defaults and its ``param_names`` (an
+        optimizer made from ``named_parameters()``) are accepted and dropped.
 
         Raises
         ------

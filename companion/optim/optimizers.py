@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import nonnegative_number, finite_real
+from .._validate import finite_real, nonnegative_number
 from . import rules
 from .base import Optimizer
 
