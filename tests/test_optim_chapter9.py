@@ -138,24 +138,8 @@ def test_combined_needs_every_parameter_exactly_once():
 ALL = [getattr(optimizers, name) for name in optimizers.__all__]
 
 
-@pytest.mark.parametrize("name", [n for n in MAKERS if n != "Muon"])
-def test_maximize_applies_the_rule_to_the_negated_gradient(name):
-    rng = np.random.default_rng(4)
-    grads = [rng.normal(size=(3, 4)) for _ in range(20)]
-    up = rng.normal(size=(3, 4))
-    down = up.copy()
-    cls = type(MAKERS[name]([np.zeros(1)]))
-    climber, descender = cls([up], lr=0.05, maximize=True), cls([down], lr=0.05)
-    for g in grads:
-        kept = g.copy()
-        climber.step([g])
-        np.testing.assert_array_equal(g, kept)
-        descender.step([-g])
-    np.testing.assert_array_equal(up, down)
-    assert climber.state_dict()["param_groups"][0]["maximize"] is True
-
-
 def test_muon_takes_no_maximize_as_pytorchs_muon_takes_none():
+    """The other optimizers take maximize: tested with the first six in test_optim.py."""
     with pytest.raises(TypeError, match="maximize"):
         Muon([np.zeros((2, 2))], maximize=True)
     assert "maximize" not in Muon([np.zeros((2, 2))]).param_groups[0]
