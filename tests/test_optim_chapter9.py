@@ -17,6 +17,7 @@ from companion.optim import (
     NAdam,
     RAdam,
     muon_with_adamw,
+    optimizers,
 )
 from companion.optim.rules import newton_schulz
 
@@ -130,3 +131,86 @@ def test_combined_needs_every_parameter_exactly_once():
     np.testing.assert_array_equal(b, [0.0, 0.0])
     with pytest.raises(ValueError, match="gradient"):
         opt.step([np.ones(2)])
+
+
+# --- what the base class asks of each: maximize, overflow, the checkpoint's buffers -----------
+
+ALL = [getattr(optimizers, name) for name in optimizers.__all__]
+
+
+def test_muon_takes_no_maximize_as_pytorchs_muon_takes_none():
+    """The other optimizers take maximize: tested with the first six in test_optim.py."""
+    with pytest.raises(TypeError, match="maximize"):
+        Muon([np.zeros((2, 2))], maximize=True)
+    assert "maximize" not in Muon([np.zeros((2, 2))]).param_groups[0]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squares_gradients_says_whether_the_rule_overflows_on_a_finite_gradient(cls, dtype):
+    """The rule itself, on an entry just past sqrt(max) (and a momentum already that large):
+    it overflows exactly when the class says it squares the gradient, so the step refuses
+    such a gradient exactly when taking it would put inf into the state."""
+    huge = np.sqrt(np.finfo(dtype).max) * 2
+    theta, grad = np.ones((3, 4), dtype=dtype), np.ones((3, 4), dtype=dtype)
+    grad[1, 2] = -huge
+    opt = cls([theta.copy()])
+    state = {"momentum_buffer": grad.copy()} if cls is Muon else {}  # Muon: B ≈ g
+    hyper = {name: opt.param_groups[0][name] for name in opt._rule_names}
+    try:
+        with np.errstate(over="raise"):
+            cls.rule(theta, grad, state, **hyper)
+        overflows = False
+    except FloatingPointError:
+        overflows = True
+    assert overflows == cls.squares_gradients
+    if not cls.squares_gradients:  # taken, and everything stays finite
+        for _ in range(3):
+            opt.step([grad])
+        assert np.all(np.isfinite(opt._params[0]))
+        assert all(np.all(np.isfinite(v)) for v in opt.state[0].values())
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "buffer"),
+    [
+        ("NAdam", (3, 4), "mu_product"),
+        ("NAdam", (3, 4), "exp_avg_sq"),
+        ("RAdam", (3, 4), "exp_avg_sq"),
+        ("Adamax", (3, 4), "exp_inf"),
+        ("Adafactor", (3, 4), "row_var"),
+        ("Adafactor", (3, 4), "col_var"),
+        ("Adafactor", (5,), "variance"),
+    ],
+)
+def test_a_checkpoint_with_a_negative_second_moment_is_refused(name, shape, buffer):
+    opt = MAKERS[name]([np.ones(shape)])
+    opt.step([np.full(shape, 0.5)])
+    saved = opt.state_dict()
+    saved["state"][0][buffer] = -np.abs(saved["state"][0][buffer])
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=rf"\['{buffer}'\].* cannot be negative"):
+        opt.load_state_dict(saved)
+    assert opt.state_dict()["state"][0][buffer] == pytest.approx(before["state"][0][buffer])
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "buffer", "value", "message"),
+    [  # each buffer has the shape the rule gives it, not always the parameter's
+        ("Adafactor", (3, 4), "row_var", np.ones((3, 4)), r"shape \(3, 4\); expected \(3, 1\)"),
+        ("Adafactor", (3, 4), "col_var", np.ones((3, 1)), r"shape \(3, 1\); expected \(1, 4\)"),
+        ("Adafactor", (5,), "variance", np.ones((5, 1)), r"expected \(5,\)"),
+        ("NAdam", (3, 4), "mu_product", np.ones((3, 4)), "a single number"),
+        ("NAdam", (3, 4), "mu_product", np.nan, "must be finite"),
+        ("NAdam", (3, 4), "exp_avg", np.ones((3, 1)), r"expected \(3, 4\)"),
+        ("Lion", (3, 4), "exp_avg", np.ones(4), r"expected \(3, 4\)"),
+        ("Muon", (3, 4), "momentum_buffer", np.ones((4, 3)), r"expected \(3, 4\)"),
+    ],
+)
+def test_a_checkpoint_buffer_of_the_wrong_shape_is_refused(name, shape, buffer, value, message):
+    opt = MAKERS[name]([np.ones(shape)])
+    opt.step([np.full(shape, 0.5)])
+    saved = opt.state_dict()
+    saved["state"][0][buffer] = value
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(saved)

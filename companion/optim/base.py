@@ -100,8 +100,10 @@ class Optimizer:
     *args, **kwargs
         The hyperparameters of the subclass's rule, by position or by name.
     maximize : bool, default False
-        Keyword only, every optimizer: climb :math:`J` instead of descending, i.e. apply the
-        rule to :math:`-\nabla J` (as PyTorch's ``maximize=True`` does).
+        Keyword only: climb :math:`J` instead of descending, i.e. apply the rule to
+        :math:`-\nabla J` (as PyTorch's ``maximize=True`` does). Every optimizer takes it
+        whose PyTorch namesake does (all but :class:`~companion.optim.Muon`; and
+        :class:`~companion.optim.Lion`, which has none); see ``takes_maximize``.
 
     Attributes
     ----------
@@ -133,6 +135,9 @@ class Optimizer:
     #: Buffers that are never negative, besides those in
     #: :data:`~companion.optim.checkpoints.NONNEGATIVE_STATE`.
     nonnegative_state: ClassVar[tuple[str, ...]] = ()
+    #: Whether the optimizer takes ``maximize`` (and its groups hold it), as its PyTorch
+    #: namesake does; PyTorch's Muon does not, and its state dicts then load here as they are.
+    takes_maximize: ClassVar[bool] = True
     #: Whether the rule squares the gradient: then a gradient whose square overflows the
     #: dtype is refused (it would make the state inf and freeze the parameters for good).
     squares_gradients: ClassVar[bool] = True
@@ -146,7 +151,11 @@ class Optimizer:
         params = inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD)
         maximize = inspect.Parameter("maximize", inspect.Parameter.KEYWORD_ONLY, default=False)
         cls.__signature__ = inspect.Signature(
-            [params, *(p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in hyper), maximize]
+            [
+                params,
+                *(p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in hyper),
+                *([maximize] if cls.takes_maximize else []),
+            ]
         )
 
     def __init__(self, params: Iterable[Any], *args: Any, **kwargs: Any) -> None:
@@ -253,7 +262,8 @@ class Optimizer:
     def step(self, grads: Sequence[np.ndarray]) -> None:
         """Update every parameter in place, given one gradient array per parameter.
 
-        With ``maximize``, the rule is applied to the negated gradients.
+        With ``maximize`` (where the optimizer takes it), the rule is applied to the negated
+        gradients.
 
         Parameters
         ----------
@@ -278,7 +288,7 @@ class Optimizer:
             for param in group["params"]:
                 state = self.state.setdefault(index, {})
                 work, grad = self._work[index], grads[index]
-                if group["maximize"]:
+                if self.takes_maximize and group["maximize"]:
                     grad = work.negative(grad)
                 self._update(param, grad, state, group, work)
                 index += 1
@@ -384,10 +394,12 @@ class Optimizer:
         buffers, copied.
 
         Everything is checked before anything changes: the number of groups and of
-        parameters in each, the hyperparameters, and every buffer's name, shape and dtype, and
-        its values (finite; sums and averages of squares not negative). PyTorch's
-        implementation switches at their defaults and its ``param_names`` (an optimizer made
-        from ``named_parameters()``) are accepted and dropped.
+        parameters in each, the hyperparameters, and every buffer against what the rule itself
+        keeps (run once on a copy): its name, its shape (not always the parameter's: Adafactor
+        keeps a row and a column), whether it is an array, a count or a number (NAdam's
+        ``mu_product``), and its values (finite; sums and averages of squares not negative).
+        PyTorch's implementation switches at their defaults and its ``param_names`` (an
+        optimizer made from ``named_parameters()``) are accepted and dropped.
 
         Raises
         ------
@@ -402,13 +414,16 @@ class Optimizer:
             group.update(new)
         self.state = state
 
-    def _state_names(self, param: np.ndarray, group: dict[str, Any]) -> tuple[str, ...]:
-        """The names of one parameter's buffers after its first step, with these settings:
-        what the rule keeps, found by running it once on a copy."""
+    def _state_template(self, param: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
+        """One parameter's state after its first step, with these settings: what the rule
+        keeps, found by running it once on a copy. Its names are the buffers' names, its
+        arrays' shapes their shapes (Adafactor's factored moments are smaller than the
+        parameter), and its numbers say which buffers are numbers (NAdam's ``mu_product``, a
+        float; ``step``, an int). A loaded checkpoint is checked against it."""
         ones = np.ones_like(param)
         with np.errstate(all="ignore"):
             _, state = self.rule(ones, ones, {}, **{name: group[name] for name in self._rule_names})
-        return tuple(state)
+        return state
 
     def __repr__(self) -> str:
         lines = [f"{self._name} ("]

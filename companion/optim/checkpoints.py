@@ -11,6 +11,7 @@ with an error naming what is wrong, instead of turning the parameters into nan l
 from __future__ import annotations
 
 import copy
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -76,7 +77,8 @@ def restore(
             if not isinstance(buffers, dict):
                 raise TypeError(f"{where}: state[{index}] must be a dict of buffers")
             if buffers:
-                expected = set(opt._state_names(param, group))
+                template = opt._state_template(param, group)
+                expected = set(template)
                 if set(buffers) != expected:
                     raise ValueError(
                         f"{where}: the state of parameter {index} has {sorted(buffers)}; "
@@ -84,11 +86,13 @@ def restore(
                     )
                 nonnegative = {*NONNEGATIVE_STATE, *opt.nonnegative_state}
                 state[index] = {
-                    name: _buffer(
-                        value, param, name in nonnegative, f"{where}: state[{index}][{name!r}]"
+                    name: _restored(
+                        value,
+                        template[name],
+                        param.dtype,
+                        name in nonnegative,
+                        f"{where}: state[{index}][{name!r}]",
                     )
-                    if name != "step"
-                    else _count(value, f"{where}: state[{index}]['step']")
                     for name, value in buffers.items()
                 }
             elif opt._initial_state(param, group) is not None:
@@ -151,6 +155,32 @@ def _check_names(names: object, count: int, where: str) -> None:
         raise ValueError(f"{where} names {len(names)} parameter(s); the group has {count}")
 
 
+def _restored(value: object, like: object, dtype: np.dtype, nonnegative: bool, where: str) -> Any:
+    """A saved buffer, checked against ``like``, what the rule itself keeps under its name: an
+    array of ``like``'s shape, a whole number (a step count), or a number."""
+    if isinstance(like, np.ndarray):
+        return _buffer(value, like.shape, dtype, nonnegative, where)
+    if isinstance(like, int | np.integer):
+        return _count(value, where)
+    return _number(value, nonnegative, where)
+
+
+def _number(value: object, nonnegative: bool, where: str) -> float:
+    """A number kept as a Python float (PyTorch saves it as a 0-d tensor)."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where} must be a number; got {type(value).__name__}") from None
+    if array.shape not in ((), (1,)):
+        raise ValueError(f"{where} must be a single number; got shape {array.shape}")
+    number = float(array.reshape(()))
+    if not math.isfinite(number):
+        raise ValueError(f"{where} must be finite; got {number}")
+    if nonnegative and number < 0:
+        raise ValueError(f"{where} cannot be negative; got {number}")
+    return number
+
+
 def _count(value: object, where: str) -> int:
     """A step count as an int (PyTorch saves it as a float tensor)."""
     try:
@@ -162,20 +192,23 @@ def _count(value: object, where: str) -> int:
     return int(count)
 
 
-def _buffer(value: object, param: np.ndarray, nonnegative: bool, where: str) -> np.ndarray:
+def _buffer(
+    value: object, shape: tuple[int, ...], dtype: np.dtype, nonnegative: bool, where: str
+) -> np.ndarray:
     """A saved buffer as a copy in the parameter's dtype (PyTorch, too, casts state to its
-    parameter's dtype), of its shape, finite, and not negative where it is a second moment."""
+    parameter's dtype), of the shape the rule gives it, finite, and not negative where it is
+    a second moment."""
     try:
         with np.errstate(over="ignore"):
-            array = np.array(value, dtype=param.dtype)
+            array = np.array(value, dtype=dtype)
     except (TypeError, ValueError):
         raise TypeError(
             f"{where} must be an array of numbers; got {type(value).__name__}"
         ) from None
-    if array.shape != param.shape:
-        raise ValueError(f"{where} has shape {array.shape}; expected {param.shape}")
+    if array.shape != shape:
+        raise ValueError(f"{where} has shape {array.shape}; expected {shape}")
     if not np.isfinite(array).all():
-        raise ValueError(f"{where} contains nan or inf (or a value too large for {param.dtype})")
+        raise ValueError(f"{where} contains nan or inf (or a value too large for {dtype})")
     if nonnegative and array.size and array.min() < 0:
         raise ValueError(
             f"{where} holds squares and cannot be negative; got a minimum of {float(array.min())}"

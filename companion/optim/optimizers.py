@@ -383,12 +383,8 @@ class NAdam(Optimizer):
     rule = staticmethod(rules.nadam)
     #: NAdam's own hyperparameter, ``momentum_decay``: at least 0.
     checks = {"momentum_decay": nonnegative_number}
-
-    @staticmethod
-    def _restore(name: str, value: Any, param: np.ndarray, where: str) -> Any:
-        if name == "mu_product":  # a number; PyTorch saves a 0-d tensor
-            return float(np.asarray(value))
-        return Optimizer._restore(name, value, param, where)
+    #: ``mu_product``, a product of momentum coefficients in (0, 1].
+    nonnegative_state = ("mu_product",)
 
 
 class RAdam(Optimizer):
@@ -426,6 +422,9 @@ class Adamax(Optimizer):
     """
 
     rule = staticmethod(rules.adamax)
+    #: ``exp_inf``, a running maximum of :math:`|g| + \varepsilon`.
+    nonnegative_state = ("exp_inf",)
+    squares_gradients = False  # |g|, not g²: any finite gradient is taken
 
 
 class Adafactor(Optimizer):
@@ -448,19 +447,9 @@ class Adafactor(Optimizer):
     rule = staticmethod(rules.adafactor)
     #: Adafactor's own hyperparameters: ``beta2_decay`` at most 0, ``eps`` a pair, ``d`` at least 1.
     checks = {"beta2_decay": _at_most_zero, "eps": _adafactor_eps, "d": _at_least_one}
-
-    @staticmethod
-    def _restore(name: str, value: Any, param: np.ndarray, where: str) -> Any:
-        shapes = {
-            "row_var": (*param.shape[:-1], 1),
-            "col_var": (*param.shape[:-2], 1, param.shape[-1]) if param.ndim > 1 else None,
-        }
-        if name not in shapes:
-            return Optimizer._restore(name, value, param, where)
-        array = np.array(value, dtype=param.dtype)
-        if array.shape != shapes[name]:
-            raise ValueError(f"{where} has shape {array.shape}; expected {shapes[name]}")
-        return array
+    #: The factored second moment: averages of squares. (A checkpoint's buffers are checked
+    #: against the shapes the rule gives them, so the row and column need nothing more.)
+    nonnegative_state = ("row_var", "col_var", "variance")
 
 
 class Lion(Optimizer):
@@ -476,10 +465,12 @@ class Lion(Optimizer):
 
     Notes
     -----
-    The state holds ``exp_avg``: one buffer, where Adam keeps two.
+    The state holds ``exp_avg``: one buffer, where Adam keeps two. ``maximize`` is taken, as
+    by every optimizer of ``torch.optim`` that has a ``maximize``.
     """
 
     rule = staticmethod(rules.lion)
+    squares_gradients = False  # only the sign of a momentum: any finite gradient is taken
 
 
 class Muon(Optimizer):
@@ -501,7 +492,8 @@ class Muon(Optimizer):
     PyTorch runs the Newton–Schulz iteration in bfloat16 (8 bits of mantissa), which NumPy
     lacks; here it runs in the parameters' own precision. Against PyTorch's algorithm with the
     cast removed, 200 float64 steps agree to about 1e-15; with the cast, one update differs
-    by a few percent of its size. The state holds ``momentum_buffer``.
+    by a few percent of its size. The state holds ``momentum_buffer``. Like PyTorch's Muon,
+    it takes no ``maximize``.
 
     Raises
     ------
@@ -510,6 +502,11 @@ class Muon(Optimizer):
     """
 
     rule = staticmethod(rules.muon)
+    #: PyTorch's Muon has no ``maximize``; nor has this one, so that state dicts move both ways.
+    takes_maximize = False
+    #: Newton–Schulz divides the momentum by its Frobenius norm, computed without squaring an
+    #: entry that would overflow: any finite gradient is taken.
+    squares_gradients = False
     #: Muon's own hyperparameters: the Newton–Schulz coefficients and steps, ``adjust_lr_fn``.
     checks = {
         "ns_coefficients": _ns_coefficients,

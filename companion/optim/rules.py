@@ -494,7 +494,9 @@ def newton_schulz(
     """
     a, b, c = ns_coefficients
     X = G.T if G.shape[0] > G.shape[1] else G
-    X = X / max(np.linalg.norm(X), eps)
+    # ‖X‖ as s · ‖X / s‖, s the largest |entry|: no entry is squared past overflow
+    s = float(np.abs(X).max()) if X.size else 0.0
+    X = X / max(s * float(np.linalg.norm(X / s)) if s > 0 else 0.0, eps)
     for _ in range(ns_steps):
         A = X @ X.T
         X = a * X + (b * A + c * A @ A) @ X

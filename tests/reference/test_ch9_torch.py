@@ -338,6 +338,47 @@ def test_200_steps_match_torch_optim(config):
     assert_same_state(opt, opt_t, F64, f"{name}: state (float64)")
 
 
+MAXIMIZE = [  # every new optimizer whose torch namesake takes maximize, with weight decay
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("Adamax", {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adafactor", {"lr": 0.05, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.usefixtures("float64_scalars")
+@pytest.mark.parametrize("config", MAXIMIZE, ids=optimizer_id)
+def test_maximize_matches_torch_optim(config):
+    name, hyper = config
+    hyper = {**hyper, "maximize": True}
+    ours, opt, theirs, opt_t = both_optimizers(name, hyper, optimizer_params(name, 8))
+    for grads in optimizer_gradients(name, 9):
+        opt.step(grads)
+        torch_step(opt_t, theirs, grads)
+        for p, p_t in zip(ours, theirs, strict=True):
+            assert_close(p, p_t, F64, f"{name}: maximize, parameters (float64)", scale=1.0)
+    assert_same_state(opt, opt_t, F64, f"{name}: maximize, state (float64)")
+    assert opt.param_groups[0]["maximize"] is opt_t.param_groups[0]["maximize"] is True
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_maximize_is_taken_exactly_where_torch_takes_it(name):
+    shape = (2, 2)
+    try:
+        getattr(torch.optim, name)([torch.zeros(shape, requires_grad=True)], maximize=True)
+        torch_takes_it = True
+    except TypeError:
+        torch_takes_it = False
+    try:
+        getattr(co, name)([np.zeros(shape)], maximize=True)
+        takes_it = True
+    except TypeError:
+        takes_it = False
+    assert takes_it == torch_takes_it == getattr(co, name).takes_maximize
+
+
 @pytest.mark.usefixtures("muon_without_bfloat16")
 @pytest.mark.parametrize("config", OPTIMIZER_CONFIGS[1::2], ids=optimizer_id)
 def test_float32_runs_stay_float32_and_match(config):
@@ -360,7 +401,7 @@ def test_the_optimizer_defaults_are_torchs(name):
         if key != "params":
             assert value == (tuple(theirs[key]) if isinstance(value, tuple) else theirs[key]), key
     extra = set(theirs) - set(ours)
-    assert extra <= {"foreach", "maximize", "capturable", "differentiable", "fused"}, extra
+    assert extra <= {"foreach", "capturable", "differentiable", "fused"}, extra
 
 
 @pytest.mark.usefixtures("muon_without_bfloat16", "float64_scalars")
@@ -384,9 +425,9 @@ def test_checkpoints_move_both_ways_mid_run(config):
                 }
                 for i, b in sd["state"].items()
             },
-            # PyTorch's Adafactor needs these two keys in a loaded group (it fills in only
-            # foreach when they are missing); they are its switches, at their defaults
-            "param_groups": [{"foreach": None, "maximize": False, **g} for g in sd["param_groups"]],
+            # PyTorch's Adafactor needs foreach in a loaded group (its switch, at its default);
+            # maximize comes with ours, as with every optimizer whose torch namesake has it
+            "param_groups": [{"foreach": None, **g} for g in sd["param_groups"]],
         }
     )
     moved = [p.detach().numpy().copy() for p in theirs]
