@@ -16,7 +16,7 @@ from companion.exercises import ITEMS, check, ex09
 from companion.layers import mlp
 from companion.normalization import BatchNorm1d, batchnorm_backward, batchnorm_forward
 from companion.optim import SGD, Lion
-from companion.optim.rules import lion
+from companion.optim.rules_modern import lion
 from companion.training import fit
 
 SOURCE = ROOT / "exercises" / "source" / "09_deep_training.ipynb"

@@ -19,7 +19,7 @@ from companion.optim import (
     muon_with_adamw,
     optimizers,
 )
-from companion.optim.rules import newton_schulz
+from companion.optim.rules_modern import newton_schulz
 
 MAKERS = {
     "NAdam": lambda p: NAdam(p, lr=0.05),

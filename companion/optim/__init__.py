@@ -14,7 +14,8 @@ The package has four parts:
   out as PyTorch lays them out. Their steps are the rules, written in place for speed and
   tested equal to them.
   Chapter 9 adds :class:`NAdam`, :class:`RAdam`, :class:`Adamax`, :class:`Adafactor`,
-  :class:`Muon` and :class:`Lion`, whose steps are their rules themselves.
+  :class:`Muon` and :class:`Lion` (:mod:`~companion.optim.optimizers_modern`), whose steps
+  are their rules themselves (:mod:`~companion.optim.rules_modern`).
 - :mod:`~companion.optim.combined` — :class:`Combined` steps several optimizers as one, each
   on its share of the parameters; :func:`muon_with_adamw` is Muon's usual set-up.
 - :mod:`~companion.optim.analysis` — :func:`minimize` runs any optimizer on a loss with a known
@@ -29,28 +30,17 @@ The package has four parts:
 >>> bool(np.linalg.norm(theta) < 0.05), opt.state[0]["step"], sorted(opt.state[0])
 (True, 100, ['exp_avg', 'exp_avg_sq', 'step'])
 
-A new optimizer is one function in :mod:`~companion.optim.rules` and one class naming it (see
-:mod:`~companion.optim.base`).
+A new optimizer is one function like those of :mod:`~companion.optim.rules` and one class
+naming it (see :mod:`~companion.optim.base`).
 """
 
-from . import rules as rules  # companion.optim.rules: what the chapters show
+from . import rules as rules  # companion.optim.rules: what chapters 5 and 6 show
+from . import rules_modern as rules_modern  # and chapter 9
 from .analysis import minimize, momentum_rate, optimal_momentum
 from .base import Optimizer
 from .combined import Combined, muon_with_adamw
-from .optimizers import (
-    SGD,
-    Adadelta,
-    Adafactor,
-    Adagrad,
-    Adam,
-    Adamax,
-    AdamW,
-    Lion,
-    Muon,
-    NAdam,
-    RAdam,
-    RMSprop,
-)
+from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
+from .optimizers_modern import Adafactor, Adamax, Lion, Muon, NAdam, RAdam
 
 __all__ = [
     "SGD",

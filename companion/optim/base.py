@@ -1,13 +1,14 @@
 r"""What every optimizer shares: parameter groups, per-parameter state, ``step`` and checkpoints.
 
-An optimizer is an update rule of :mod:`companion.optim.rules` plus this machinery. A
-subclass names its rule, ``rule = staticmethod(rules.adam)``; its hyperparameters, their
-order and their PyTorch defaults are the rule's keyword arguments, and each is checked by
-the function ``CHECKS`` (or the class's own ``checks``) gives for its name. That is all
-a new optimizer needs: its steps then run the rule itself. A class may also write the rule
-in place, ``_update(param, grad, state, group, work)``, with ``work`` a few parameter-sized
-scratch arrays made on the first step and reused after, so that nothing parameter-sized is
-allocated per step; tests pin such an ``_update`` equal to its rule.
+An optimizer is an update rule of :mod:`companion.optim.rules` (or of
+:mod:`~companion.optim.rules_modern`) plus this machinery. A subclass names its rule,
+``rule = staticmethod(rules.adam)``; its hyperparameters, their order and their PyTorch
+defaults are the rule's keyword arguments, and each is checked by the function ``CHECKS``
+(or the class's own ``checks``) gives for its name. That is all a new optimizer needs: its
+steps then run the rule itself. A class may also write the rule in place,
+``_update(param, grad, state, group, work)``, with ``work`` a few parameter-sized scratch
+arrays made on the first step and reused after, so that nothing parameter-sized is allocated
+per step; tests pin such an ``_update`` equal to its rule.
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ class Optimizer:
         or not finite, or a hyperparameter is out of range.
     """
 
-    #: The update rule, a function of :mod:`companion.optim.rules`.
+    #: The update rule, a function of :mod:`companion.optim.rules` (or of chapter 9's
+    #: :mod:`companion.optim.rules_modern`).
     rule: ClassVar[Callable[..., tuple[np.ndarray, dict[str, Any]]]]
     #: Checks for hyperparameter names that ``CHECKS`` does not know.
     checks: ClassVar[dict[str, Callable[[Any, str], Any]]] = {}

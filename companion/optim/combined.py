@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .optimizers import AdamW, Muon
+from .optimizers import AdamW
+from .optimizers_modern import Muon
 
 __all__ = ["Combined", "muon_with_adamw"]
 
