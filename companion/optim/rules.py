@@ -1,8 +1,5 @@
 r"""The update rules, each as a small pure function: the lesson of Chapters 5 and 6.
 
-Chapter 9's rules (NAdam, RAdam, Adamax, Adafactor, Lion, Muon) are in
-:mod:`companion.optim.rules_modern`, in the same form.
-
 Every rule has the same form, ``theta, state = rule(theta, grad, state, **hyperparameters)``:
 given the parameters :math:`\theta`, the gradient :math:`g = \nabla J(\theta)` and the state
 the rule keeps between steps (a dict, empty before the first step), it returns the new
@@ -11,6 +8,9 @@ formula in the docstring. The hyperparameters have PyTorch's names and defaults,
 state PyTorch's names (``momentum_buffer``, ``exp_avg``, ...), so the classes of
 :mod:`companion.optim.optimizers`, which do the same in place and fast, can hand their state
 to PyTorch and back; tests pin them equal to these functions.
+
+Chapter 9's rules (NAdam, RAdam, Adamax, Adafactor, Lion, Muon) have the same form and are
+in :mod:`companion.optim.rules_modern`.
 
 >>> theta, state = np.array([1.0, -2.0]), {}
 >>> for _ in range(3):
