@@ -99,7 +99,7 @@ serve:
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 test: book $(TEST_STAMP)
-	$(PY) -m pytest --nbval-lax --doctest-modules companion tests book exercises
+	$(PY) -m pytest --nbval-lax --doctest-modules --durations=15 companion tests book exercises
 
 # JupyterLab refuses to start as root unless told; containers often run as root, so pass it then.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

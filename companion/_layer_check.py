@@ -4,7 +4,7 @@ Re-exported by :mod:`companion.layers`, where readers import them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -133,8 +133,14 @@ def numerical_param_grads(
     """
     if not callable(f):
         raise TypeError(f"f must be a function of no arguments that returns the loss; got {f!r}")
-    if isinstance(params, np.ndarray) or not all(isinstance(p, np.ndarray) for p in params):
-        raise TypeError("params must be a list of numpy arrays, such as model.params")
+    if (
+        isinstance(params, np.ndarray)
+        or not isinstance(params, Iterable)
+        or not all(isinstance(p, np.ndarray) for p in params)
+    ):
+        raise TypeError(
+            f"params must be a list of numpy arrays, such as model.params; got {params!r:.60}"
+        )
     grads = []
     for param in params:
         saved = param.copy()

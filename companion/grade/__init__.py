@@ -37,7 +37,15 @@ from .grader import empty_report, exercises, grade_submission, transform_cell
 from .sandbox import Limits, become_subreaper
 from .submissions import Submission, collect
 
-__all__ = ["Limits", "collect", "grade", "grade_paths", "grade_submission"]
+__all__ = [
+    "Limits",
+    "collect",
+    "exercises",
+    "grade",
+    "grade_paths",
+    "grade_submission",
+    "transform_cell",
+]
 
 
 def _start_worker() -> None:

@@ -172,8 +172,10 @@ def _chapter_graph_label_px() -> list[float]:
     plt.switch_backend("Agg")
     real_show = plt.show
 
+    recording = [False]  # only the figures of the cells that call draw_graph count
+
     def show(*args: Any, **kwargs: Any) -> None:
-        for number in plt.get_fignums():
+        for number in plt.get_fignums() if recording[0] else []:
             figure = plt.figure(number)
             drawn = [t for ax in figure.axes for t in ax.texts if t.get_text().strip()]
             if drawn:
@@ -187,6 +189,7 @@ def _chapter_graph_label_px() -> list[float]:
         for source in cells[: last + 1]:
             if "%pip" in source or source.lstrip().startswith(("%", "!")):
                 continue  # the set-up cell (installs companion elsewhere)
+            recording[0] = "draw_graph(" in source
             exec(compile(source, GRAPH_CHAPTER, "exec"), namespace)  # noqa: S102
             show()
     finally:

@@ -20,10 +20,13 @@ from _browser_site import (
     d3_format,
     redirect_pages,
     redirect_target,
+    source_pages,
     toc_pages,
 )
 
 PAGES = all_pages()
+#: Every page whose links are followed: viewcode's source pages too.
+LINKED_PAGES = PAGES + source_pages()
 TOC = toc_pages()
 CHAPTERS = chapter_pages(TOC)
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
@@ -74,7 +77,7 @@ def fetch(url: str) -> tuple[int, bytes]:
     return _fetched[url]
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", LINKED_PAGES)
 def test_internal_links_and_anchors_resolve(observe, server, page: str) -> None:
     """Every same-site link of the page answers 200, and its #anchor exists in the target's DOM
     (the target page as the browser built it, from the same session's visit)."""
@@ -91,7 +94,7 @@ def test_internal_links_and_anchors_resolve(observe, server, page: str) -> None:
         anchor = unquote(parts.fragment)
         if not anchor:
             continue
-        if target not in PAGES:
+        if target not in LINKED_PAGES:
             problems.append(f"{link}: an anchor into {target}, which is not a page of the book")
         elif anchor not in observe(target, "desktop").data["ids"]:
             problems.append(f"{link}: no element with id {anchor!r} in {target}")
