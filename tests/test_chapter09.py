@@ -42,7 +42,7 @@ def test_the_chapter_is_in_the_toc_and_on_the_landing_page():
 
 def test_setup_cell_first_then_imports_and_style_and_no_outputs(notebook):
     cells = code_cells(notebook)
-    assert cells[0].source == SETUP_CELL and cells[0].metadata.get("tags") == ["hide-input"]
+    assert cells[0].source == SETUP_CELL and cells[0].metadata.get("tags") == ["remove-cell"]
     assert "import numpy as np" in cells[1].source and "use_style()" in cells[1].source
     for cell in cells:
         assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
