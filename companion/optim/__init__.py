@@ -36,13 +36,21 @@ naming it (see :mod:`~companion.optim.base`).
 
 from . import rules as rules  # companion.optim.rules: what chapters 5 and 6 show
 from . import rules_modern as rules_modern  # and chapter 9
-from .analysis import minimize, momentum_rate, optimal_momentum
+from .analysis import (
+    REDUCTION,
+    minimize,
+    momentum_rate,
+    optimal_momentum,
+    rate_map,
+    steps_to_shrink,
+)
 from .base import Optimizer
 from .combined import Combined, muon_with_adamw
 from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
 from .optimizers_modern import Adafactor, Adamax, Lion, Muon, NAdam, RAdam
 
 __all__ = [
+    "REDUCTION",
     "SGD",
     "Adadelta",
     "Adafactor",
@@ -61,4 +69,6 @@ __all__ = [
     "momentum_rate",
     "muon_with_adamw",
     "optimal_momentum",
+    "rate_map",
+    "steps_to_shrink",
 ]
