@@ -37,7 +37,6 @@ naming it (see :mod:`~companion.optim.base`).
 from . import rules as rules  # companion.optim.rules: what chapters 5 and 6 show
 from . import rules_modern as rules_modern  # and chapter 9
 from .analysis import (
-    REDUCTION,
     minimize,
     momentum_rate,
     optimal_momentum,
@@ -50,7 +49,6 @@ from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
 from .optimizers_modern import Adafactor, Adamax, Lion, Muon, NAdam, RAdam
 
 __all__ = [
-    "REDUCTION",
     "SGD",
     "Adadelta",
     "Adafactor",
