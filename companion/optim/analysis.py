@@ -33,7 +33,7 @@ __all__ = [
     "steps_to_shrink",
 ]
 
-#: The error reduction :func:`steps_to_shrink` counts the steps to.
+#: The error reduction :func:`~companion.optim.steps_to_shrink` counts the steps to.
 REDUCTION = 1e-6
 
 
