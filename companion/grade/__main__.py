@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import Limits, collect, grade
 from .gradebook import summary_table, write_outputs
+from .sandbox import limits_from_options
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,18 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        limits = Limits(
-            cell_timeout=args.cell_timeout,
-            call_timeout=args.call_timeout,
-            notebook_timeout=args.timeout,
-            memory_mb=args.memory,
-            max_output_mb=args.max_output,
-            max_notebook_mb=args.max_notebook,
-            user=args.user,
-        )
-    except ValueError as error:
-        parser.error(str(error))
+    limits = limits_from_options(parser, args)
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
     if args.user is not None and os.geteuid() != 0:

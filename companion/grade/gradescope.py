@@ -49,6 +49,7 @@ from . import Limits, collect, grade
 from .distribution import build_wheel, grading_requirements
 from .gradebook import format_points, printable, write_atomic
 from .grader import exercises
+from .sandbox import limits_from_options
 from .submissions import Submission, exercise_from_name
 
 __all__ = [
@@ -425,18 +426,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        limits = Limits(
-            cell_timeout=args.cell_timeout,
-            call_timeout=args.call_timeout,
-            notebook_timeout=args.timeout,
-            memory_mb=args.memory,
-            max_output_mb=args.max_output,
-            max_notebook_mb=args.max_notebook,
-            user=args.user,
-        )
-    except ValueError as error:
-        parser.error(str(error))
+    limits = limits_from_options(parser, args)
     known = sorted(exercises())
     if args.exercise == "all":
         numbers = None

@@ -17,6 +17,7 @@ wait forever or run out of memory.
 
 from __future__ import annotations
 
+import argparse
 import os
 import selectors
 import shutil
@@ -393,3 +394,21 @@ def reap_orphans() -> int:
                 pass
         time.sleep(0.01)
     return killed
+
+
+def limits_from_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Limits:
+    """The :class:`Limits` a command line asked for (``--cell-timeout``, ``--call-timeout``,
+    ``--timeout``, ``--memory``, ``--max-output``, ``--max-notebook``, ``--user``), shared by
+    ``python -m companion.grade`` and the Gradescope bundle; a bad value is a usage error."""
+    try:
+        return Limits(
+            cell_timeout=args.cell_timeout,
+            call_timeout=args.call_timeout,
+            notebook_timeout=args.timeout,
+            memory_mb=args.memory,
+            max_output_mb=args.max_output,
+            max_notebook_mb=args.max_notebook,
+            user=args.user,
+        )
+    except ValueError as error:
+        parser.error(str(error))
